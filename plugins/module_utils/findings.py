@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Findings: the one shape every check and renderer reports problems in.
+
+A finding is a plain dict ``{code, severity, field, message}`` so that it survives
+Ansible's result serialisation unchanged and users can match on ``code``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+ERROR = "error"
+WARNING = "warning"
+
+
+def finding(code, field, message, severity=ERROR):
+    return {"code": code, "severity": severity, "field": field, "message": message}
+
+
+def warning(code, field, message):
+    return finding(code, field, message, severity=WARNING)
+
+
+def errors_of(findings, strict=False):
+    """The findings that stop a run: errors, or every finding when strict."""
+    if strict:
+        return list(findings)
+    return [f for f in findings if f["severity"] == ERROR]
+
+
+def format_findings(findings):
+    """One line per finding, for a task's ``msg``: ``[code] field: message``."""
+    return "; ".join("[%s] %s: %s" % (f["code"], f["field"], f["message"]) for f in findings)
+
+
+def report(module, findings, strict=False, fail_on_error=True, **result):
+    """Exit an AnsibleModule with ``findings``: warn for warnings, fail on errors.
+
+    ``warnings`` is a key Ansible reserves, so warnings go through ``module.warn``.
+    """
+    for item in findings:
+        if item["severity"] == WARNING:
+            module.warn("[%s] %s: %s" % (item["code"], item["field"], item["message"]))
+    blocking = errors_of(findings, strict)
+    if blocking and fail_on_error:
+        module.fail_json(
+            msg="%d problem(s): %s" % (len(blocking), format_findings(blocking)),
+            findings=findings,
+            **result
+        )
+    module.exit_json(findings=findings, **result)
