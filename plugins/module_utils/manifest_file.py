@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write rendered objects to ``dest`` only when the text changes, so ``changed`` is honest."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+import traceback
+
+try:
+    import yaml
+except ImportError:
+    HAS_YAML = False
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_YAML = True
+    YAML_IMPORT_ERROR = None
+
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+
+def dump_resources(resources):
+    """Objects as multi-document YAML, in the given (apply) order, keys as built."""
+    return yaml.safe_dump_all(resources, default_flow_style=False, sort_keys=False, explicit_start=True)
+
+
+def write_text(module, dest, text):
+    """Write ``text`` to ``dest`` when it differs. Returns ``(changed, diff)``.
+
+    Honours check mode and the module's file options (``mode``, ``owner``...), which a
+    module gets with ``add_file_common_args=True``.
+    """
+    dest = os.path.abspath(os.path.expanduser(dest))
+    before = ""
+    if os.path.exists(dest):
+        with open(dest, "rb") as handle:
+            before = to_text(handle.read(), errors="surrogate_or_strict")
+    changed = before != text
+    diff = {"before": before, "after": text, "before_header": dest, "after_header": dest}
+    if changed and not module.check_mode:
+        directory = os.path.dirname(dest)
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".edgeops-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(to_bytes(text, errors="surrogate_or_strict"))
+        module.atomic_move(tmp, dest)
+    file_args = module.load_file_common_arguments(module.params, path=dest)
+    if os.path.exists(dest):
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    return changed, diff

@@ -1,0 +1,16 @@
+"""Make the collection importable as ``ansible_collections.edgeops.k8s_network``.
+
+``scripts/bootstrap.sh`` links the checkout into ``.build/collections``; under
+``ansible-test`` the collection already sits in a real ``ansible_collections`` tree.
+"""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(ROOT, ".build", "collections")
+
+try:
+    import ansible_collections.edgeops.k8s_network  # noqa: F401
+except ImportError:
+    sys.path.insert(0, COLLECTIONS)

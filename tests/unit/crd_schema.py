@@ -1,0 +1,84 @@
+"""Validate rendered custom resources against the real upstream CRDs.
+
+The CRDs live outside the project, in ``../shared/schemas/upstream`` (override with
+``EDGEOPS_UPSTREAM_SCHEMAS``). Every object node gets ``additionalProperties: false``
+injected, as the API server prunes or rejects unknown fields, so that a misspelt field
+fails here instead of vanishing on the cluster.
+"""
+
+import copy
+import glob
+import os
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UPSTREAM = os.environ.get(
+    "EDGEOPS_UPSTREAM_SCHEMAS", os.path.join(os.path.dirname(ROOT), "shared", "schemas", "upstream")
+)
+
+# (group, kind) -> project folder and version used for validation by default
+DEFAULT_RELEASES = {
+    "metallb.io": "metallb/v0.16.1",
+    "crd.projectcalico.org": "calico/v3.32.1",
+    "operator.tigera.io": "tigera-operator/v1.42.3",
+}
+
+_cache = {}
+
+
+def upstream_available():
+    return os.path.isdir(UPSTREAM)
+
+
+requires_upstream = pytest.mark.skipif(
+    not upstream_available(), reason="upstream CRD schemas not found at %s" % UPSTREAM
+)
+
+
+def _closed(schema):
+    """Copy of ``schema`` with additionalProperties: false on every object with properties."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node \
+                    and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node["additionalProperties"] = False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+def crd_schema(group, kind, version, release=None):
+    release = release or DEFAULT_RELEASES[group]
+    key = (group, kind, version, release)
+    if key not in _cache:
+        found = None
+        for path in glob.glob(os.path.join(UPSTREAM, release, "*.yaml")):
+            with open(path) as handle:
+                crd = yaml.safe_load(handle)
+            if crd.get("kind") != "CustomResourceDefinition":
+                continue
+            if crd["spec"]["group"] == group and crd["spec"]["names"]["kind"] == kind:
+                for served in crd["spec"]["versions"]:
+                    if served["name"] == version:
+                        found = served["schema"]["openAPIV3Schema"]
+        if found is None:
+            raise LookupError("no CRD for %s/%s %s in %s" % (group, version, kind, release))
+        _cache[key] = _closed(found)
+    return _cache[key]
+
+
+def validate_custom_resource(obj, release=None):
+    """Raise ``jsonschema.ValidationError`` when ``obj`` breaks its CRD's schema."""
+    group, version = obj["apiVersion"].split("/", 1)
+    schema = crd_schema(group, obj["kind"], version, release)
+    jsonschema.Draft7Validator(schema).validate(obj)
