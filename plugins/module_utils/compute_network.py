@@ -1,0 +1,540 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The compute network check: every rule of DESIGN.md 3.1, as plain functions.
+
+``check_compute_network(settings)`` takes the module's options as a dict and returns
+``(compute_network, findings)``: the normalised network and every problem found, all at
+once. Each rule is one small function named after what it checks; every finding code is
+a literal string at the line that raises it, so searching for a code finds its rule.
+
+All address work is on ranges (``ipranges``): a /8 costs what a /30 costs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible.module_utils.six import string_types
+
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
+
+try:
+    import netaddr
+except ImportError:  # reported by the module through ipranges.HAS_NETADDR
+    pass
+
+
+DEFAULT_POD_CIDR = "172.27.0.0/16"
+DEFAULT_SERVICE_CIDR = "172.28.0.0/16"
+DEFAULT_CLUSTER_DOMAIN = "cluster.local"
+
+# Extra node IPs beyond one per device node: the master VM (kubernetes), or the AKS
+# management and target control planes, their API VIPs and a rolling-update spare (aks).
+PROFILE_EXTRA_NODE_IPS = {"kubernetes": 1, "aks": 5}
+
+# Bytes each encapsulation adds to a pod's packets (Calico's MTU guidance).
+ENCAPSULATION_OVERHEAD = {
+    "IPIP": 20,
+    "IPIPCrossSubnet": 20,
+    "VXLAN": 50,
+    "VXLANCrossSubnet": 50,
+    "None": 0,
+    "WireGuard": 60,
+}
+
+# The API server refuses IPv4 service CIDRs wider than this (--service-cluster-ip-range).
+MAX_SERVICE_CIDR_PREFIX_V4 = 12
+
+ASN_RANGES = ((1, 65534), (131072, 4294967294))
+
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class _Check(object):
+    """Collects findings; ``field`` names are prefixed so they match what the user typed."""
+
+    def __init__(self, field_prefix=""):
+        self.findings = []
+        self.prefix = field_prefix or ""
+
+    def name(self, field):
+        return self.prefix + field
+
+    def error(self, code, field, message):
+        self.findings.append(finding(code, self.name(field), message))
+
+    def warn(self, code, field, message):
+        self.findings.append(warning(code, self.name(field), message))
+
+
+# ---------------------------------------------------------------------------
+# Parsing: each setting into netaddr objects, reporting malformed values.
+# ---------------------------------------------------------------------------
+
+def _ipv4_ranges(check, field, value, require_network=True):
+    """Parse a range-valued setting; IPv6 entries are reported and dropped."""
+    ranges, errors = ipranges.parse_ranges(value, require_network=require_network)
+    for item, error in errors:
+        check.error(error.code, field, error.message)
+    usable = []
+    for item in ranges:
+        if item.version != 4:
+            check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only"
+                        % ipranges.format_range(item))
+        else:
+            usable.append(item)
+    return usable
+
+
+def _ipv4_network(check, field, value):
+    """Parse a CIDR-valued setting (pod CIDR, service CIDR, subnet)."""
+    if value is None or (isinstance(value, string_types) and not value.strip()):
+        return None
+    if not isinstance(value, string_types):
+        check.error("invalid_address", field, "%r is not a CIDR" % (value,))
+        return None
+    try:
+        network = ipranges.parse_network(value, require_network=True)
+    except ipranges.AddressError as error:
+        check.error(error.code, field, error.message)
+        return None
+    if network.version != 4:
+        check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only" % value)
+        return None
+    return network
+
+
+def _address(check, field, value, ipv4_only=True):
+    if value is None or (isinstance(value, string_types) and not value.strip()):
+        return None
+    try:
+        address = ipranges.parse_address(value)
+    except ipranges.AddressError as error:
+        check.error(error.code, field, error.message)
+        return None
+    if ipv4_only and address.version != 4:
+        check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only" % value)
+        return None
+    return address
+
+
+def _addresses(check, field, value, ipv4_only=True):
+    result = []
+    for item in ipranges.split_list(value):
+        address = _address(check, field, item, ipv4_only=ipv4_only)
+        if address is not None:
+            result.append(address)
+    return result
+
+
+def _int(check, code, field, value):
+    if value is None or (isinstance(value, string_types) and not value.strip()):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, float) and value != int(value):
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        check.error(code, field, "%r is not a whole number" % (value,))
+        return None
+
+
+def _as_range(network):
+    return netaddr.IPRange(network.first, network.last)
+
+
+def _describe(r):
+    return str(r[0]) if r.first == r.last else ipranges.format_range(r)
+
+
+# ---------------------------------------------------------------------------
+# Rules on the nodes as they are (from gathered facts).
+# ---------------------------------------------------------------------------
+
+def _parse_nodes(check, nodes, interface):
+    """Each node's compute interface as ``{name, address, network, mtu, gateway}``."""
+    parsed = []
+    for index, node in enumerate(nodes or []):
+        if not isinstance(node, dict):
+            check.error("node_interface_missing", "nodes", "entry %d is not a mapping" % index)
+            continue
+        name = str(node.get("name") or "node%d" % index)
+        iface = node.get("interface") or interface or "?"
+        raw = node.get("address")
+        if not raw:
+            check.error("node_interface_missing", "nodes",
+                        "node %s has no IPv4 address on compute interface %s" % (name, iface))
+            continue
+        try:
+            text = str(raw)
+            network = ipranges.parse_network(text if "/" in text else text + "/32", require_network=False)
+        except ipranges.AddressError as error:
+            check.error(error.code, "nodes", "node %s: %s" % (name, error.message))
+            continue
+        if network.version != 4:
+            check.error("node_interface_missing", "nodes",
+                        "node %s has no IPv4 address on compute interface %s (found %s)" % (name, iface, raw))
+            continue
+        mtu = _int(check, "mtu_out_of_range", "nodes", node.get("mtu"))
+        gateway = _address(check, "nodes", node.get("gateway")) if node.get("gateway") else None
+        parsed.append({"name": name, "interface": iface, "address": network.ip,
+                       "network": network.cidr, "mtu": mtu, "gateway": gateway})
+    return parsed
+
+
+def check_nodes_agree(check, nodes, subnet):
+    """Nodes share one compute subnet and MTU, and no address twice."""
+    networks = sorted(set(str(node["network"]) for node in nodes if node["network"].prefixlen < 32))
+    if len(networks) > 1:
+        check.error("node_subnet_mismatch", "nodes", "nodes disagree on the compute subnet: %s" % ", ".join(
+            "%s=%s" % (node["name"], node["network"]) for node in nodes))
+    if subnet is not None:
+        for node in nodes:
+            if not ipranges.contains_address([subnet], node["address"]):
+                check.error("node_subnet_mismatch", "nodes", "node %s address %s is outside the compute subnet %s"
+                            % (node["name"], node["address"], subnet))
+    mtus = sorted(set(node["mtu"] for node in nodes if node["mtu"] is not None))
+    if len(mtus) > 1:
+        check.error("node_mtu_mismatch", "nodes", "nodes disagree on the compute MTU: %s" % ", ".join(
+            "%s=%s" % (node["name"], node["mtu"]) for node in nodes if node["mtu"] is not None))
+    seen = {}
+    for node in nodes:
+        key = int(node["address"])
+        if key in seen:
+            check.error("duplicate_node_address", "nodes", "nodes %s and %s share address %s"
+                        % (seen[key], node["name"], node["address"]))
+        else:
+            seen[key] = node["name"]
+
+
+# ---------------------------------------------------------------------------
+# Rules on the settings.
+# ---------------------------------------------------------------------------
+
+def check_node_ip_count(check, node_ranges, node_count, profile):
+    needed = node_count + PROFILE_EXTRA_NODE_IPS[profile]
+    have = ipranges.range_size(node_ranges) if node_ranges else 0
+    if have < needed:
+        check.error("node_ips_too_few", "node_ips",
+                    "%d node IP(s) given; a %d-node site needs at least %d (%s profile: nodes + %d)"
+                    % (have, node_count, needed, profile, PROFILE_EXTRA_NODE_IPS[profile]))
+
+
+def check_inside_subnet(check, code, field, ranges, subnet):
+    for item in ranges:
+        if not ipranges.contains(subnet, item):
+            check.error(code, field, "%s is not inside the compute subnet %s" % (_describe(item), subnet.cidr))
+
+
+def check_reserved(check, field, ranges, subnet, gateway, reserved):
+    """Ranges must not take the subnet's network or broadcast address, the gateway or a reserved entry."""
+    taken = []
+    if subnet is not None and subnet.prefixlen < 31:
+        taken.append((netaddr.IPRange(subnet.network, subnet.network), "the network address of %s" % subnet.cidr))
+        taken.append((netaddr.IPRange(subnet.broadcast, subnet.broadcast),
+                      "the broadcast address of %s" % subnet.cidr))
+    if gateway is not None:
+        taken.append((netaddr.IPRange(gateway, gateway), "the gateway"))
+    for item in reserved:
+        taken.append((item, "reserved"))
+    for item in ranges:
+        for other, what in taken:
+            shared = ipranges.intersection(item, other)
+            if shared is not None:
+                check.error("reserved_address", field, "%s includes %s (%s)" % (_describe(item), _describe(shared), what))
+
+
+def check_service_ips_miss_nodes(check, service_ranges, nodes):
+    for node in nodes:
+        for item in service_ranges:
+            if ipranges.contains_address([item], node["address"]):
+                check.error("reserved_address", "external_service_ips", "%s includes node %s's own address %s"
+                            % (_describe(item), node["name"], node["address"]))
+
+
+def check_no_overlap_within(check, field, ranges):
+    """Entries of one list must not share an address (sorted sweep, not all pairs)."""
+    ordered = sorted(ranges, key=lambda r: (r.first, r.last))
+    widest = None
+    for item in ordered:
+        if widest is not None and item.first <= widest.last:
+            check.error("ranges_overlap", field, "%s overlaps %s" % (_describe(item), _describe(widest)))
+        if widest is None or item.last > widest.last:
+            widest = item
+
+
+def check_node_and_service_ranges_apart(check, node_ranges, service_ranges):
+    for shared in _shared_parts(node_ranges, service_ranges):
+        check.error("ranges_overlap", "external_service_ips",
+                    "node IPs and external service IPs share %s" % _describe(shared))
+
+
+def _shared_parts(left, right):
+    """Every intersection between two lists of ranges, by a merge walk over sorted lists."""
+    left = ipranges.merge_ranges(left)
+    right = ipranges.merge_ranges(right)
+    i = j = 0
+    while i < len(left) and j < len(right):
+        shared = ipranges.intersection(left[i], right[j])
+        if shared is not None:
+            yield shared
+        if left[i].last < right[j].last:
+            i += 1
+        else:
+            j += 1
+
+
+# Pairs of site networks that must not share any address. The compute subnet is left out
+# against the node and service ranges, gateway and DNS servers: those rightly lie inside it.
+_APART = (
+    ("pod_cidr", "service_cidr"),
+    ("pod_cidr", "subnet"), ("service_cidr", "subnet"),
+    ("pod_cidr", "node_ips"), ("service_cidr", "node_ips"),
+    ("pod_cidr", "external_service_ips"), ("service_cidr", "external_service_ips"),
+    ("pod_cidr", "dns_servers"), ("service_cidr", "dns_servers"),
+    ("pod_cidr", "gateway"), ("service_cidr", "gateway"),
+    ("pod_cidr", "nodes"), ("service_cidr", "nodes"),
+    ("node_ips", "dns_servers"), ("external_service_ips", "dns_servers"),
+)
+
+
+def check_cidrs_apart(check, networks):
+    """Any shared address between two networks of ``_APART`` (containment or partial).
+
+    ``networks`` maps a field to ``(label, [ranges])``; kubespray-style checks that only
+    compare network addresses miss supernets and partial overlaps, this does not.
+    """
+    for field, other in _APART:
+        label, ranges = networks[field]
+        other_label, other_ranges = networks[other]
+        for shared in _shared_parts(ranges, other_ranges):
+            check.error("cidr_overlap", field, "%s overlaps %s at %s" % (label, other_label, _describe(shared)))
+            break
+
+
+def check_service_cidr_size(check, service_cidr):
+    if service_cidr.prefixlen < MAX_SERVICE_CIDR_PREFIX_V4:
+        check.error("service_cidr_too_large", "service_cidr",
+                    "%s is larger than the API server accepts (/%d at most for IPv4)"
+                    % (service_cidr.cidr, MAX_SERVICE_CIDR_PREFIX_V4))
+
+
+def check_pod_cidr_blocks(check, pod_cidr, block_size, kubernetes_nodes):
+    if block_size < pod_cidr.prefixlen:
+        check.error("pod_cidr_too_small", "pod_cidr", "%s is smaller than one /%d Calico block"
+                    % (pod_cidr.cidr, block_size))
+        return
+    blocks = 2 ** (block_size - pod_cidr.prefixlen)
+    if blocks < kubernetes_nodes:
+        check.error("pod_cidr_too_small", "pod_cidr", "%s holds %d /%d block(s) but the site has %d Kubernetes node(s)"
+                    % (pod_cidr.cidr, blocks, block_size, kubernetes_nodes))
+
+
+def check_gateway(check, gateway, subnet):
+    if gateway is not None and subnet is not None and not ipranges.contains_address([_as_range(subnet)], gateway):
+        check.error("gateway_outside_subnet", "gateway", "%s is not inside the compute subnet %s" % (gateway, subnet.cidr))
+
+
+def check_dns_servers(check, dns_servers):
+    for server in dns_servers:
+        if server.is_loopback():
+            check.error("dns_server_loopback", "dns_servers",
+                        "%s is a loopback address: CoreDNS would forward to itself and its loop plugin "
+                        "would crash it; give the site's real DNS servers" % server)
+
+
+def check_mtu(check, mtu, mtu_min, mtu_max):
+    if mtu is not None and not mtu_min <= mtu <= mtu_max:
+        check.error("mtu_out_of_range", "mtu", "%d is outside %d-%d" % (mtu, mtu_min, mtu_max))
+
+
+def check_vlan(check, vlan_id):
+    if vlan_id is not None and not 0 <= vlan_id <= 4094:
+        check.error("vlan_id_invalid", "vlan_id", "%d is outside 0-4094 (0 means untagged)" % vlan_id)
+
+
+def _asn(check, label, value):
+    number = None
+    if value is not None and not isinstance(value, bool):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not any(low <= number <= high for low, high in ASN_RANGES):
+        check.error("bgp_asn_invalid", "bgp_peers", "%s: %r is not a usable ASN (1-65534 or 131072-4294967294)"
+                    % (label, value))
+        return None
+    return number
+
+
+def check_bgp_peers(check, peers):
+    normalised = []
+    for index, peer in enumerate(peers or []):
+        if not isinstance(peer, dict):
+            check.error("invalid_address", "bgp_peers", "entry %d is not a mapping" % index)
+            continue
+        address = _address(check, "bgp_peers", peer.get("peer_address"), ipv4_only=False)
+        if address is None and not peer.get("peer_address"):
+            check.error("invalid_address", "bgp_peers", "entry %d has no peer_address" % index)
+        peer_asn = _asn(check, "entry %d peer_asn" % index, peer.get("peer_asn"))
+        my_asn = _asn(check, "entry %d my_asn" % index, peer.get("my_asn"))
+        if address is not None:
+            normalised.append({"peer_address": str(address), "peer_asn": peer_asn, "my_asn": my_asn})
+    return normalised
+
+
+def check_load_balancer_ips(check, requested, service_ranges):
+    for address in requested:
+        if not ipranges.contains_address(service_ranges, address):
+            check.error("load_balancer_ip_outside_pool", "load_balancer_ips",
+                        "%s is not among the external service IPs" % address)
+    pool = ipranges.range_size(service_ranges) if service_ranges else 0
+    if not service_ranges:
+        check.warn("service_ips_empty", "external_service_ips",
+                   "no external service IPs: LoadBalancer services will stay pending")
+    elif pool < len(requested) + 1:
+        check.warn("service_ips_too_few", "external_service_ips",
+                   "%d external service IP(s) for %d fixed LoadBalancer IP(s); keep at least one more for "
+                   "the services that take any address" % (pool, len(requested)))
+
+
+def check_in_use(check, in_use, node_ranges, service_ranges, own_addresses):
+    """Hosts the probe found answering on our ranges (warnings: the probe can be fooled)."""
+    own = set(int(a) for a in own_addresses)
+    for entry in in_use or []:
+        raw = entry.get("address") if isinstance(entry, dict) else entry
+        try:
+            address = ipranges.parse_address(raw)
+        except ipranges.AddressError:
+            continue
+        if int(address) in own:
+            continue
+        detail = ""
+        if isinstance(entry, dict) and entry.get("mac"):
+            detail = " (MAC %s)" % entry["mac"]
+        if ipranges.contains_address(service_ranges, address):
+            check.warn("address_in_use", "external_service_ips", "%s answers on the network%s" % (address, detail))
+        elif ipranges.contains_address(node_ranges, address):
+            check.warn("address_in_use", "node_ips", "%s answers on the network%s" % (address, detail))
+
+
+def check_cluster_domain(check, domain):
+    labels = domain.rstrip(".").split(".") if domain else []
+    if not labels or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        check.error("cluster_domain_invalid", "cluster_domain", "%r is not a DNS domain of lower-case labels" % (domain,))
+
+
+# ---------------------------------------------------------------------------
+# The whole check.
+# ---------------------------------------------------------------------------
+
+def pod_mtu(mtu, encapsulation):
+    if mtu is None:
+        return None
+    return mtu - ENCAPSULATION_OVERHEAD.get(encapsulation or "None", 0)
+
+
+def check_compute_network(settings):
+    """Check the settings of one site. Returns ``(compute_network, findings)``."""
+    s = dict(settings)
+    check = _Check(s.get("field_prefix"))
+    profile = s.get("profile") or "kubernetes"
+
+    nodes = _parse_nodes(check, s.get("nodes"), s.get("interface"))
+    node_ranges = _ipv4_ranges(check, "node_ips", s.get("node_ips"))
+    service_ranges = _ipv4_ranges(check, "external_service_ips", s.get("external_service_ips"))
+    reserved = _ipv4_ranges(check, "reserved", s.get("reserved"), require_network=False)
+    subnet = _ipv4_network(check, "subnet", s.get("subnet"))
+    gateway = _address(check, "gateway", s.get("gateway"))
+    dns_servers = _addresses(check, "dns_servers", s.get("dns_servers"), ipv4_only=False)
+    pod_cidr = _ipv4_network(check, "pod_cidr", s.get("pod_cidr") or DEFAULT_POD_CIDR)
+    service_cidr = _ipv4_network(check, "service_cidr", s.get("service_cidr") or DEFAULT_SERVICE_CIDR)
+    requested = _addresses(check, "load_balancer_ips", s.get("load_balancer_ips"))
+    mtu = _int(check, "mtu_out_of_range", "mtu", s.get("mtu"))
+    vlan_id = _int(check, "vlan_id_invalid", "vlan_id", s.get("vlan_id"))
+    block_size = _int(check, "pod_cidr_too_small", "block_size", s.get("block_size")) or 26
+    cluster_domain = (s.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN).strip()
+    node_count = _int(check, "node_ips_too_few", "node_count", s.get("node_count")) or max(len(nodes), 1)
+
+    if subnet is None and nodes:
+        subnet = nodes[0]["network"] if nodes[0]["network"].prefixlen < 32 else None
+    if mtu is None:
+        node_mtus = [node["mtu"] for node in nodes if node["mtu"] is not None]
+        mtu = node_mtus[0] if node_mtus else None
+    if gateway is None:
+        node_gateways = [node["gateway"] for node in nodes if node["gateway"] is not None]
+        gateway = node_gateways[0] if node_gateways else None
+
+    check_nodes_agree(check, nodes, subnet)
+    if s.get("node_ips") in (None, "", []) and not node_ranges:
+        check.error("node_ips_too_few", "node_ips", "no node IPs given; a contiguous range such as "
+                    "192.168.1.10-192.168.1.12 is required")
+    else:
+        check_node_ip_count(check, node_ranges, node_count, profile)
+    check_no_overlap_within(check, "node_ips", node_ranges)
+    check_no_overlap_within(check, "external_service_ips", service_ranges)
+    check_node_and_service_ranges_apart(check, node_ranges, service_ranges)
+    if subnet is not None:
+        check_inside_subnet(check, "node_ips_outside_subnet", "node_ips", node_ranges, subnet)
+        if not s.get("bgp_peers"):
+            check_inside_subnet(check, "service_ips_outside_subnet", "external_service_ips", service_ranges, subnet)
+    check_reserved(check, "node_ips", node_ranges, subnet, gateway, reserved)
+    check_reserved(check, "external_service_ips", service_ranges, subnet, gateway, reserved)
+    check_service_ips_miss_nodes(check, service_ranges, nodes)
+    check_gateway(check, gateway, subnet)
+    check_dns_servers(check, dns_servers)
+    check_mtu(check, mtu, s.get("mtu_min") or 1400, s.get("mtu_max") or 1500)
+    check_vlan(check, vlan_id)
+    peers = check_bgp_peers(check, s.get("bgp_peers"))
+    check_load_balancer_ips(check, requested, service_ranges)
+    check_cluster_domain(check, cluster_domain)
+    if service_cidr is not None:
+        check_service_cidr_size(check, service_cidr)
+    if pod_cidr is not None:
+        check_pod_cidr_blocks(check, pod_cidr, block_size, node_count + PROFILE_EXTRA_NODE_IPS[profile])
+
+    networks = {
+        "pod_cidr": ("the pod CIDR %s" % pod_cidr.cidr if pod_cidr else "", [_as_range(pod_cidr)] if pod_cidr else []),
+        "service_cidr": ("the service CIDR %s" % service_cidr.cidr if service_cidr else "",
+                         [_as_range(service_cidr)] if service_cidr else []),
+        "subnet": ("the compute subnet %s" % subnet.cidr if subnet else "", [_as_range(subnet)] if subnet else []),
+        "node_ips": ("the node IPs", node_ranges),
+        "external_service_ips": ("the external service IPs", service_ranges),
+        "dns_servers": ("a DNS server", [netaddr.IPRange(a, a) for a in dns_servers if a.version == 4]),
+        "gateway": ("the gateway", [netaddr.IPRange(gateway, gateway)] if gateway is not None else []),
+        "nodes": ("a node's address", [netaddr.IPRange(n["address"], n["address"]) for n in nodes]),
+    }
+    check_cidrs_apart(check, networks)
+    check_in_use(check, s.get("in_use"), node_ranges, service_ranges, [n["address"] for n in nodes])
+
+    encapsulation = s.get("encapsulation") or "IPIPCrossSubnet"
+    compute_network = {
+        "subnet": str(subnet.cidr) if subnet is not None else None,
+        "gateway": str(gateway) if gateway is not None else None,
+        "node_ips": ipranges.summarize(node_ranges),
+        "external_service_ips": ipranges.summarize(service_ranges),
+        "pod_cidr": str(pod_cidr.cidr) if pod_cidr is not None else None,
+        "service_cidr": str(service_cidr.cidr) if service_cidr is not None else None,
+        "kubernetes_service_ip": ipranges.nth_host(service_cidr, 1) if service_cidr is not None else None,
+        "cluster_dns_ip": ipranges.nth_host(service_cidr, 10) if service_cidr is not None else None,
+        "cluster_domain": cluster_domain,
+        "dns_servers": [str(a) for a in dns_servers],
+        "mtu": mtu,
+        "encapsulation": encapsulation,
+        "pod_mtu": pod_mtu(mtu, encapsulation),
+        "block_size": block_size,
+        "profile": profile,
+        "node_count": node_count,
+        "vlan_id": vlan_id,
+        "interface": s.get("interface"),
+        "node_addresses": [{"name": n["name"], "address": str(n["address"])} for n in nodes],
+        "load_balancer_ips": [str(a) for a in requested],
+        "bgp_peers": peers,
+    }
+    return compute_network, check.findings
