@@ -459,7 +459,7 @@ def check_compute_network(settings):
     mtu = _int(check, "mtu_out_of_range", "mtu", s.get("mtu"))
     vlan_id = _int(check, "vlan_id_invalid", "vlan_id", s.get("vlan_id"))
     block_size = _int(check, "pod_cidr_too_small", "block_size", s.get("block_size")) or 26
-    cluster_domain = (s.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN).strip()
+    cluster_domain = str(s.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN).strip()
     node_count = _int(check, "node_ips_too_few", "node_count", s.get("node_count")) or max(len(nodes), 1)
 
     if subnet is None and nodes:
