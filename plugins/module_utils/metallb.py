@@ -166,7 +166,8 @@ def parse_pool_entry(text):
         return ipranges.format_range(address_range), address_range
     if "/" in text:
         network = ipranges.parse_network(text, require_network=True)
-        return str(network.cidr), netaddr.IPRange(network.first, network.last)
+        # From the bounding addresses, not integers: netaddr would take ::1 as an IPv4 integer.
+        return str(network.cidr), netaddr.IPRange(network[0], network[-1])
     address = ipranges.parse_address(text)
     return "%s/%d" % (address, 32 if address.version == 4 else 128), netaddr.IPRange(address, address)
 
