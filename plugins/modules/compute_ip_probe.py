@@ -27,8 +27,8 @@ description:
     computed on ranges, without listing them, and the module fails when it exceeds
     I(max_addresses). At most I(concurrency) probes run at once. Each address costs at most
     about I(timeout) seconds per method.
-  - A probe that cannot run (interface down, no permission, no route) fails the module:
-    an address the probe could not ask about is never reported as free.
+  - A probe that cannot run (interface down, no permission, no route) fails the module, because
+    an address the probe could not ask about must never be reported as free.
   - Needs only the Python standard library, iproute2 (C(ip)), and the iputils tools of the
     chosen methods (C(arping) from iputils-arping, C(ping) from iputils-ping). It must run as
     root, or with the capabilities these tools need, so use C(become) where needed.
