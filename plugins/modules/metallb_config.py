@@ -31,7 +31,7 @@ description:
   - Pure computation, run once per cluster on the controller. With I(dest) it writes the objects as
     multi-document YAML, only when the text changes.
 author:
-  - edgeops maintainers
+  - edgeops maintainers (@edgeops)
 options:
   pools:
     description:
@@ -299,15 +299,16 @@ def main():
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
     if not metallb.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=metallb.YAML_IMPORT_ERROR)
-    result = metallb.metallb_config(_options(module.params))
-    findings = result.pop("findings")
-    changed = False
+    rendered = metallb.metallb_config(_options(module.params))
+    result = dict(changed=False, resources=rendered["resources"], orphaned=rendered["orphaned"],
+                  password_secrets=rendered["password_secrets"])
     dest = module.params["dest"]
-    if dest and not errors_of(findings):
-        changed, diff = manifest_file.write_text(module, dest, manifest_file.dump_resources(result["resources"]))
-        result["diff"] = diff
-        result["dest"] = os.path.abspath(os.path.expanduser(dest))
-    report(module, findings, changed=changed, **result)
+    if dest and not errors_of(rendered["findings"]):
+        # type=path has already expanded ~ and variables
+        result["changed"], result["diff"] = manifest_file.write_text(
+            module, dest, manifest_file.dump_resources(rendered["resources"]))
+        result["dest"] = os.path.abspath(dest)
+    report(module, rendered["findings"], **result)
 
 
 if __name__ == "__main__":

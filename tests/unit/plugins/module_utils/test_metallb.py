@@ -559,8 +559,9 @@ def test_configmap_format_layer2():
 
 
 def test_configmap_format_bgp():
-    result = run(**dict(FULL_BGP, format="configmap",
-                        bgp_peers=[dict(PEER, hold_time="90s")]))
+    options = dict(FULL_BGP, format="configmap")
+    options["bgp_peers"] = [dict(PEER, hold_time="90s")]
+    result = run(**options)
     assert result["findings"] == []
     (configmap,) = result["resources"]
     kubernetes_validate.validate(configmap, "1.33", strict=True)
