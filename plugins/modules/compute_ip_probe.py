@@ -34,7 +34,7 @@ description:
     root, or with the capabilities these tools need, so use C(become) where needed.
   - Input problems are reported all at once, each as a finding with a stable C(code).
 author:
-  - edgeops maintainers
+  - edgeops maintainers (@edgeops)
 options:
   addresses:
     description:

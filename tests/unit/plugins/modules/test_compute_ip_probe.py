@@ -95,8 +95,11 @@ def segment(monkeypatch):
     def get_bin_path(module, name, required=False, opt_dirs=None):
         return None if name in missing else "/usr/bin/%s" % name
 
+    def run_command(module, args, **kwargs):
+        return seg.run_command(module, args, **kwargs)
+
     monkeypatch.setattr(AnsibleModule, "get_bin_path", get_bin_path)
-    monkeypatch.setattr(AnsibleModule, "run_command", lambda module, args, **kw: seg.run_command(module, args, **kw))
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
     seg.missing = missing
     return seg
 
