@@ -24,7 +24,7 @@ description:
     C(run_once: true)). It never changes anything.
   - Every list option also accepts a comma-separated string, so AWX survey answers work as typed.
 author:
-  - edgeops maintainers
+  - edgeops maintainers (@edgeops)
 options:
   node_ips:
     description:
