@@ -260,7 +260,7 @@ findings:
       sample: the pod CIDR 10.233.0.0/16 overlaps the service CIDR 10.233.0.0/18 at 10.233.0.0-10.233.63.255
 compute_network:
   description: The normalised settings, input for the renderers.
-  returned: always
+  returned: unless the module fails
   type: dict
   contains:
     subnet:
@@ -358,7 +358,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_compute_network
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, report
 
 ARGUMENT_SPEC = dict(
     node_ips=dict(type="list", elements="str"),
@@ -406,8 +406,11 @@ def main():
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
     settings = dict(module.params)
     compute_network, findings = check_compute_network(settings)
-    report(module, findings, strict=module.params["strict"], fail_on_error=module.params["fail_on_error"],
-           changed=False, compute_network=compute_network)
+    strict, fail_on_error = module.params["strict"], module.params["fail_on_error"]
+    # A failed run shows only the problems: the half-checked network would bury them.
+    failing = fail_on_error and errors_of(findings, strict)
+    extra = {} if failing else {"compute_network": compute_network}
+    report(module, findings, strict=strict, fail_on_error=fail_on_error, changed=False, **extra)
 
 
 if __name__ == "__main__":
