@@ -1,0 +1,355 @@
+# Copyright: (c) 2025, edgeops.k8s_network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulated Kubernetes API (tests/emulator) driven by the real clients.
+
+The emulated API is a TEST DOUBLE, NOT KUBERNETES. These tests show that kubernetes.core
+(`k8s` with client-side and server-side apply, `wait`, `k8s_info` with selectors), the
+Kubernetes Python client and kubectl work against it, and that it records what they send, so
+that role tests built on it prove the collection's logic. They prove nothing about a real
+cluster.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from emulator.fixtures import emulated_api, emulated_api_factory, run_playbook  # noqa: E402,F401
+
+kubernetes = pytest.importorskip("kubernetes")
+from kubernetes.dynamic import DynamicClient  # noqa: E402
+from kubernetes.dynamic.exceptions import ConflictError, NotFoundError  # noqa: E402
+
+FIELD_MANAGER = "edgeops.k8s_network"
+NS = "edge-emulator-test"
+POOL = {
+    "apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
+    "metadata": {"name": "external", "namespace": NS, "labels": {"app.kubernetes.io/part-of": "edgeops"}},
+    "spec": {"addresses": ["192.168.50.10-192.168.50.20"], "autoAssign": True},
+}
+
+
+def write_playbook(path, tasks):
+    play = [{"name": "emulated API", "hosts": "localhost", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+             "tasks": tasks}]
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(play, handle, sort_keys=False)
+    return str(path)
+
+
+def apply_tasks():
+    """Namespace and ConfigMap by client-side apply, the pool by server-side apply, then
+    k8s_info with label selectors, asserting inside the play what the API answered."""
+    return [
+        {"name": "namespace (client-side apply)", "kubernetes.core.k8s": {
+            "state": "present", "apply": True, "definition": {
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": NS, "labels": {"team": "edge"}}}}},
+        {"name": "config map (client-side apply)", "kubernetes.core.k8s": {
+            "state": "present", "apply": True, "definition": {
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "settings", "namespace": NS,
+                             "labels": {"app.kubernetes.io/part-of": "edgeops"}},
+                "data": {"pod_cidr": "172.27.0.0/16"}}}},
+        {"name": "unlabelled config map (server-side apply)", "kubernetes.core.k8s": {
+            "state": "present", "apply": True,
+            "server_side_apply": {"field_manager": FIELD_MANAGER},
+            "definition": {"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": "other", "namespace": NS},
+                           "data": {"x": "1"}}}},
+        {"name": "address pool (server-side apply)", "kubernetes.core.k8s": {
+            "state": "present", "apply": True,
+            "server_side_apply": {"field_manager": FIELD_MANAGER},
+            "definition": POOL}},
+        {"name": "config maps by label", "register": "labelled", "kubernetes.core.k8s_info": {
+            "kind": "ConfigMap", "namespace": NS,
+            "label_selectors": ["app.kubernetes.io/part-of=edgeops"]}},
+        {"name": "pools by label, in every namespace", "register": "pools",
+         "kubernetes.core.k8s_info": {
+             "api_version": "metallb.io/v1beta1", "kind": "IPAddressPool",
+             "label_selectors": ["app.kubernetes.io/part-of in (edgeops, other)"]}},
+        {"name": "nothing matches a selector nobody carries", "register": "nomatch",
+         "kubernetes.core.k8s_info": {"kind": "ConfigMap", "namespace": NS,
+                                      "label_selectors": ["app.kubernetes.io/part-of!=edgeops",
+                                                          "missing"]}},
+        {"name": "the API answered what was applied", "ansible.builtin.assert": {"that": [
+            "labelled.resources | map(attribute='metadata.name') | list == ['settings']",
+            "pools.resources | length == 1",
+            "pools.resources[0].spec.addresses == ['192.168.50.10-192.168.50.20']",
+            "pools.resources[0].metadata.managedFields[0].manager == '%s'" % FIELD_MANAGER,
+            "nomatch.resources == []",
+        ]}},
+    ]
+
+
+def test_apply_server_side_apply_info_and_idempotence(emulated_api, tmp_path):
+    playbook = write_playbook(tmp_path / "apply.yml", apply_tasks())
+
+    first = run_playbook(emulated_api, playbook)
+    assert first.rc == 0, first
+    assert first.recap["localhost"]["changed"] == 4, first
+    writes = emulated_api.journal()
+    assert [(e["verb"], e["kind"], e["name"], e["code"]) for e in writes] == [
+        ("create", "Namespace", NS, 201),
+        ("create", "ConfigMap", "settings", 201),
+        ("apply", "ConfigMap", "other", 201),
+        ("apply", "IPAddressPool", "external", 201),
+    ]
+    pool_request = writes[-1]
+    assert pool_request["method"] == "PATCH"
+    assert pool_request["content_type"] == "application/apply-patch+yaml"
+    assert pool_request["field_manager"] == FIELD_MANAGER
+    assert pool_request["path"] == "/apis/metallb.io/v1beta1/namespaces/%s/ipaddresspools/external" % NS
+    assert pool_request["body"]["spec"] == POOL["spec"]
+    # client-side apply leaves its trace in the object sent
+    assert "kubectl.kubernetes.io/last-applied-configuration" in \
+        writes[1]["body"]["metadata"]["annotations"]
+
+    before = {(o["kind"], o["metadata"]["name"]): o["metadata"]["resourceVersion"]
+              for o in emulated_api.objects(namespace=NS)}
+    mark = emulated_api.mark()
+    second = run_playbook(emulated_api, playbook)
+    assert second.rc == 0, second
+    assert second.recap["localhost"]["changed"] == 0, second
+    again = emulated_api.journal(since=mark)
+    # Server-side apply always sends its configuration; the API found nothing to change.
+    assert [(e["verb"], e["name"], e["changed"]) for e in again] == [
+        ("apply", "other", False), ("apply", "external", False)]
+    after = {(o["kind"], o["metadata"]["name"]): o["metadata"]["resourceVersion"]
+             for o in emulated_api.objects(namespace=NS)}
+    assert after == before
+
+    pool = emulated_api.get("IPAddressPool", "external", NS)
+    assert [(m["manager"], m["operation"]) for m in pool["metadata"]["managedFields"]] == [
+        (FIELD_MANAGER, "Apply")]
+    assert pool["metadata"]["generation"] == 1
+    assert pool["metadata"]["uid"]
+
+
+def test_a_real_change_bumps_resource_version_and_generation(emulated_api, tmp_path):
+    tasks = apply_tasks()[:4]
+    playbook = write_playbook(tmp_path / "apply.yml", tasks)
+    assert run_playbook(emulated_api, playbook).rc == 0
+    before = emulated_api.get("IPAddressPool", "external", NS)["metadata"]
+
+    tasks[3]["kubernetes.core.k8s"]["definition"] = dict(
+        POOL, spec={"addresses": ["192.168.50.10-192.168.50.30"]})
+    playbook = write_playbook(tmp_path / "change.yml", tasks)
+    run = run_playbook(emulated_api, playbook)
+    assert run.rc == 0, run
+    assert run.recap["localhost"]["changed"] == 1, run
+    pool = emulated_api.get("IPAddressPool", "external", NS)
+    assert int(pool["metadata"]["resourceVersion"]) > int(before["resourceVersion"])
+    assert pool["metadata"]["generation"] == 2
+    # autoAssign was applied by this manager before and dropped now: server-side apply removes it
+    assert pool["spec"] == {"addresses": ["192.168.50.10-192.168.50.30"]}
+
+
+def deployment_playbook(path, timeout):
+    return write_playbook(path, [
+        {"name": "namespace", "kubernetes.core.k8s": {
+            "state": "present", "definition": {
+                "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}}},
+        {"name": "deployment, waited for", "kubernetes.core.k8s": {
+            "state": "present", "apply": True,
+            "server_side_apply": {"field_manager": FIELD_MANAGER},
+            "wait": True, "wait_timeout": timeout, "wait_sleep": 1,
+            "definition": {
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": NS},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                         "template": {"metadata": {"labels": {"app": "web"}},
+                                      "spec": {"containers": [{"name": "web",
+                                                               "image": "nginx:1.27"}]}}}}}},
+    ])
+
+
+def test_wait_succeeds_when_auto_ready_plays_the_controller(emulated_api_factory, tmp_path):
+    api = emulated_api_factory(auto_ready=True)
+    run = run_playbook(api, deployment_playbook(tmp_path / "deploy.yml", 30))
+    assert run.rc == 0, run
+    status = api.get("Deployment", "web", NS)["status"]
+    assert status["availableReplicas"] == 2 and status["observedGeneration"] == 1
+
+
+def test_wait_times_out_without_a_controller_until_the_test_writes_status(
+        emulated_api, tmp_path):
+    playbook = deployment_playbook(tmp_path / "deploy.yml", 3)
+    run = run_playbook(emulated_api, playbook)
+    assert run.rc != 0, run
+    assert run.recap["localhost"]["failed"] == 1, run
+
+    emulated_api.set_status("apps/v1", "Deployment", "web", namespace=NS, status={
+        "observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,
+        "availableReplicas": 2})
+    run = run_playbook(emulated_api, playbook)
+    assert run.rc == 0, run
+    assert run.recap["localhost"]["changed"] == 0, run
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
+def test_kubectl_reads_and_applies(emulated_api, tmp_path):
+    client = dynamic_client(emulated_api)
+    client.resources.get(api_version="v1", kind="ConfigMap").create(
+        namespace="default", body={"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": "from-python"}, "data": {"a": "b"}})
+
+    def kubectl(*args, stdin=None):
+        return subprocess.run(["kubectl", "--kubeconfig", emulated_api.kubeconfig,
+                               "--cache-dir", str(tmp_path / "kube-cache")] + list(args),
+                              input=stdin, capture_output=True, text=True, timeout=60)
+
+    listed = kubectl("get", "configmaps", "-A")
+    assert listed.returncode == 0, listed.stderr
+    assert "from-python" in listed.stdout and "default" in listed.stdout
+
+    manifest = yaml.safe_dump({"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement",
+                               "metadata": {"name": "l2", "namespace": "default"},
+                               "spec": {"ipAddressPools": ["external"]}})
+    applied = kubectl("apply", "--server-side", "--validate=false", "-f", "-", stdin=manifest)
+    assert applied.returncode == 0, applied.stderr
+    assert [(e["verb"], e["kind"], e["field_manager"]) for e in emulated_api.journal()[-1:]] == [
+        ("apply", "L2Advertisement", "kubectl")]
+    got = kubectl("get", "l2advertisements", "-n", "default", "-o", "jsonpath={.items[*].spec}")
+    assert got.returncode == 0 and "external" in got.stdout, got.stderr
+
+
+# ------------------------------------------------- API semantics through the Python client
+
+def dynamic_client(api):
+    return DynamicClient(kubernetes.config.new_client_from_config(config_file=api.kubeconfig))
+
+
+def test_python_client_sees_server_semantics(emulated_api):
+    client = dynamic_client(emulated_api)
+    configmaps = client.resources.get(api_version="v1", kind="ConfigMap")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {
+        "tier": "front"}}, "data": {"k": "1"}}
+    created = configmaps.create(namespace="default", body=body)
+    assert created.metadata.uid and created.metadata.creationTimestamp
+    rv = created.metadata.resourceVersion
+    with pytest.raises(ConflictError):
+        configmaps.create(namespace="default", body=body)
+
+    # A merge patch that changes nothing keeps the resource version; a real one bumps it.
+    same = configmaps.patch(name="a", namespace="default", body={"data": {"k": "1"}},
+                            content_type="application/merge-patch+json")
+    assert same.metadata.resourceVersion == rv
+    changed = configmaps.patch(name="a", namespace="default", body={"data": {"k": None, "j": "2"}},
+                               content_type="application/merge-patch+json")
+    assert changed.metadata.resourceVersion != rv and changed.data.to_dict() == {"j": "2"}
+
+    # PUT replaces the whole object, and a stale resourceVersion is refused.
+    replaced = configmaps.replace(namespace="default", body=dict(
+        body, metadata={"name": "a", "resourceVersion": changed.metadata.resourceVersion},
+        data={"only": "this"}))
+    assert replaced.data.to_dict() == {"only": "this"} and replaced.metadata.labels is None
+    with pytest.raises(ConflictError):
+        configmaps.replace(namespace="default", body=dict(
+            body, metadata={"name": "a", "resourceVersion": rv}))
+
+    configmaps.create(namespace="kube-system", body={
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "b", "labels": {"tier": "back"}}})
+    every = configmaps.get()
+    assert every.kind == "ConfigMapList"
+    assert sorted(i.metadata.name for i in every.items) == ["a", "b"]
+    assert [i.metadata.name for i in configmaps.get(label_selector="tier=back").items] == ["b"]
+    assert [i.metadata.name for i in configmaps.get(label_selector="!tier").items] == ["a"]
+    by_name = configmaps.get(field_selector="metadata.name=b,metadata.namespace=kube-system")
+    assert [i.metadata.name for i in by_name.items] == ["b"]
+    assert configmaps.get(field_selector="metadata.namespace=default",
+                          label_selector="tier=back").items == []
+
+    configmaps.delete(name="b", namespace="kube-system")
+    with pytest.raises(NotFoundError):
+        configmaps.get(name="b", namespace="kube-system")
+    with pytest.raises(NotFoundError):  # objects need their namespace to exist first
+        configmaps.create(namespace="nowhere", body=dict(body, metadata={"name": "c"}))
+
+    verbs = [(e["verb"], e["code"]) for e in emulated_api.journal()]
+    assert verbs == [("create", 201), ("create", 409), ("patch", 200), ("patch", 200),
+                     ("update", 200), ("update", 409), ("create", 201), ("delete", 200),
+                     ("create", 404)]
+
+
+def test_server_side_apply_conflicts_between_managers(emulated_api):
+    pools = dynamic_client(emulated_api).resources.get(api_version="metallb.io/v1beta1",
+                                                       kind="IPAddressPool")
+    body = dict(POOL, metadata={"name": "p", "namespace": "default"})
+    pools.server_side_apply(body=body, name="p", namespace="default", field_manager="one")
+    other = dict(body, spec={"addresses": ["10.0.0.0/24"]})
+    with pytest.raises(ConflictError) as error:
+        pools.server_side_apply(body=other, name="p", namespace="default", field_manager="two")
+    assert "conflict with \"one\"" in str(error.value.body)
+    forced = pools.server_side_apply(body=other, name="p", namespace="default",
+                                     field_manager="two", force_conflicts=True)
+    assert forced.spec.addresses == ["10.0.0.0/24"]
+    owners = {m.manager: m.fieldsV1.to_dict() for m in forced.metadata.managedFields}
+    assert owners == {"one": {"f:spec": {"f:autoAssign": {}}},
+                      "two": {"f:spec": {"f:addresses": {}}}}
+
+
+def test_status_is_written_only_through_status_or_the_control_api(emulated_api):
+    api = emulated_api
+    deployments = dynamic_client(api).resources.get(api_version="apps/v1", kind="Deployment")
+    created = deployments.create(namespace="default", body={
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}}, "status": {"replicas": 9}})
+    assert created.status is None and created.spec.replicas == 1  # defaulted, status dropped
+    assert created.metadata.generation == 1
+
+    api.mark_ready("apps/v1", "Deployment", "d", namespace="default")
+    status = api.get("Deployment", "d", "default")["status"]
+    assert status["readyReplicas"] == 1 and status["observedGeneration"] == 1
+
+    # a spec change bumps generation; the stale status no longer counts as rolled out
+    scaled = deployments.patch(name="d", namespace="default", body={"spec": {"replicas": 3}},
+                               content_type="application/merge-patch+json")
+    assert scaled.metadata.generation == 2 and scaled.status.observedGeneration == 1
+    subresource = deployments.subresources["status"].patch(
+        name="d", namespace="default", body={"status": {"observedGeneration": 2}},
+        content_type="application/merge-patch+json")
+    assert subresource.status.observedGeneration == 2 and subresource.metadata.generation == 2
+    assert [(e["verb"], e["subresource"]) for e in api.journal()][-1] == ("patch", "status")
+
+
+def test_crds_required_serves_custom_kinds_once_established(emulated_api_factory):
+    api = emulated_api_factory(crds_required=True)
+    client = dynamic_client(api)
+    kinds = {(k["group"], k["kind"]) for k in api.kinds()}
+    assert ("metallb.io", "IPAddressPool") not in kinds
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "ipaddresspools.metallb.io"},
+           "spec": {"group": "metallb.io", "scope": "Namespaced",
+                    "names": {"kind": "IPAddressPool", "plural": "ipaddresspools"},
+                    "versions": [{"name": "v1beta1", "served": True, "storage": True}]}}
+    client.resources.get(api_version="apiextensions.k8s.io/v1",
+                         kind="CustomResourceDefinition").create(body=crd)
+    assert ("metallb.io", "IPAddressPool") not in {(k["group"], k["kind"]) for k in api.kinds()}
+    api.mark_ready("apiextensions.k8s.io/v1", "CustomResourceDefinition",
+                   "ipaddresspools.metallb.io")
+    assert ("metallb.io", "IPAddressPool") in {(k["group"], k["kind"]) for k in api.kinds()}
+    conditions = api.get("CustomResourceDefinition", "ipaddresspools.metallb.io")["status"][
+        "conditions"]
+    assert {"type": "Established", "status": "True"}.items() <= conditions[-1].items()
+
+
+def test_auto_ready_injects_webhook_ca_bundle_and_keeps_it_on_reapply(emulated_api_factory):
+    api = emulated_api_factory(auto_ready=["ValidatingWebhookConfiguration"])
+    webhooks = dynamic_client(api).resources.get(
+        api_version="admissionregistration.k8s.io/v1", kind="ValidatingWebhookConfiguration")
+    body = {"apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingWebhookConfiguration", "metadata": {"name": "metallb"},
+            "webhooks": [{"name": "ipaddresspoolvalidationwebhook.metallb.io",
+                          "clientConfig": {"service": {"name": "metallb-webhook-service",
+                                                       "namespace": "metallb-system"}}}]}
+    first = webhooks.server_side_apply(body=body, name="metallb", field_manager=FIELD_MANAGER)
+    assert first.webhooks[0].clientConfig.caBundle
+    again = webhooks.server_side_apply(body=body, name="metallb", field_manager=FIELD_MANAGER)
+    assert again.metadata.resourceVersion == first.metadata.resourceVersion
