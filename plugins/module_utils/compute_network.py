@@ -146,7 +146,7 @@ def _int(check, code, field, value):
 
 
 def _as_range(network):
-    return netaddr.IPRange(network.first, network.last)
+    return netaddr.IPRange(network[0], network[-1])
 
 
 def _describe(r):

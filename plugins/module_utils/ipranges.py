@@ -108,7 +108,8 @@ def parse_range(text, require_network=True):
         return netaddr.IPRange(start, end)
     if "/" in text:
         network = parse_network(text, require_network=require_network)
-        return netaddr.IPRange(network.first, network.last)
+        # From addresses, not integers: an integer below 2**32 would turn ::1/128 into IPv4.
+        return netaddr.IPRange(network[0], network[-1])
     address = parse_address(text)
     return netaddr.IPRange(address, address)
 
@@ -129,7 +130,7 @@ def as_ranges(value):
     if isinstance(value, netaddr.IPRange):
         return [value]
     if isinstance(value, netaddr.IPNetwork):
-        return [netaddr.IPRange(value.first, value.last)]
+        return [netaddr.IPRange(value[0], value[-1])]
     if isinstance(value, netaddr.IPAddress):
         return [netaddr.IPRange(value, value)]
     if isinstance(value, (list, tuple)) and value and all(
