@@ -729,14 +729,12 @@ def build(settings):
         desired["name"] = "%s-%s" % (desired["name"], cidr_slug(network))
 
     for pool in state["unrelated"]:
-        for candidate, label in ((desired, "the pod CIDR"), (temporary, "the temporary pool")):
-            if candidate is not None and ipranges.overlaps(pool["network"], candidate["network"]):
-                findings.append(finding("calico_pool_overlap", "pod_cidr" if candidate is desired
-                                        else "migration_temporary_cidr",
-                                        "%s %s overlaps the live pool %s (%s)"
-                                        % (label, candidate["cidr"], pool["name"], pool["cidr"])))
+        if ipranges.overlaps(pool["network"], network):
+            findings.append(finding("calico_pool_overlap", "pod_cidr", "the pod CIDR %s overlaps the live pool %s (%s)"
+                                    % (desired["cidr"], pool["name"], pool["cidr"])))
     if temporary is not None:
-        for pool in replaced:
+        # A live pool of exactly the temporary CIDR is the temporary pool of an earlier run.
+        for pool in state["candidates"] + state["unrelated"]:
             if pool["cidr"] != temporary["cidr"] and ipranges.overlaps(pool["network"], temporary["network"]):
                 findings.append(finding("calico_pool_overlap", "migration_temporary_cidr",
                                         "the temporary pool %s overlaps the live pool %s (%s)"
