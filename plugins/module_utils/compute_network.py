@@ -49,6 +49,9 @@ ENCAPSULATION_OVERHEAD = {
 # The API server refuses IPv4 service CIDRs wider than this (--service-cluster-ip-range).
 MAX_SERVICE_CIDR_PREFIX_V4 = 12
 
+# kube-dns listens on the tenth address of the service CIDR (kubeadm's choice).
+CLUSTER_DNS_INDEX = 10
+
 ASN_RANGES = ((1, 65534), (131072, 4294967294))
 
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -319,6 +322,9 @@ def check_cidrs_apart(check, networks):
 
 
 def check_service_cidr_size(check, service_cidr):
+    if service_cidr.size <= CLUSTER_DNS_INDEX:
+        check.error("service_cidr_too_small", "service_cidr",
+                    "%s has no room for the cluster DNS IP (address number %d)" % (service_cidr.cidr, CLUSTER_DNS_INDEX))
     if service_cidr.prefixlen < MAX_SERVICE_CIDR_PREFIX_V4:
         check.error("service_cidr_too_large", "service_cidr",
                     "%s is larger than the API server accepts (/%d at most for IPv4)"
@@ -434,6 +440,12 @@ def check_cluster_domain(check, domain):
 # The whole check.
 # ---------------------------------------------------------------------------
 
+def _nth_host_or_none(network, index):
+    if network is None or index >= network.size:
+        return None
+    return ipranges.nth_host(network, index)
+
+
 def pod_mtu(mtu, encapsulation):
     if mtu is None:
         return None
@@ -521,8 +533,8 @@ def check_compute_network(settings):
         "external_service_ips": ipranges.summarize(service_ranges),
         "pod_cidr": str(pod_cidr.cidr) if pod_cidr is not None else None,
         "service_cidr": str(service_cidr.cidr) if service_cidr is not None else None,
-        "kubernetes_service_ip": ipranges.nth_host(service_cidr, 1) if service_cidr is not None else None,
-        "cluster_dns_ip": ipranges.nth_host(service_cidr, 10) if service_cidr is not None else None,
+        "kubernetes_service_ip": _nth_host_or_none(service_cidr, 1),
+        "cluster_dns_ip": _nth_host_or_none(service_cidr, CLUSTER_DNS_INDEX),
         "cluster_domain": cluster_domain,
         "dns_servers": [str(a) for a in dns_servers],
         "mtu": mtu,

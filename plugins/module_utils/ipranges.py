@@ -80,10 +80,10 @@ def parse_network(text, require_network=True):
         raise AddressError("invalid_address", "%r is not a CIDR (expected address/prefix)" % text)
     address_text, prefix_text = text.split("/", 1)
     address = parse_address(address_text)
-    try:
-        prefix = int(prefix_text)
-    except ValueError:
+    # int() would also take '+8', '2_4' and ' 24'; a prefix length is plain ASCII digits.
+    if not (prefix_text.isdigit() and prefix_text.isascii()):
         raise AddressError("invalid_address", "%r has a prefix length that is not a number" % text)
+    prefix = int(prefix_text)
     if not 0 <= prefix <= (32 if address.version == 4 else 128):
         raise AddressError("invalid_address", "%r has a prefix length out of range" % text)
     network = netaddr.IPNetwork("%s/%d" % (address, prefix))
@@ -225,6 +225,8 @@ def summarize(ranges):
 
 def nth_host(network, index):
     """The ``index``-th address of a network (1 = first host), as a string."""
+    if not 0 <= index < network.size:
+        raise AddressError("invalid_address", "%s has no address number %d" % (network.cidr, index))
     return str(netaddr.IPAddress(network.first + index, network.version))
 
 

@@ -186,7 +186,7 @@ notes:
   - "Finding codes: C(invalid_address), C(range_reversed), C(mixed_family), C(ipv6_unsupported),
     C(host_bits_set), C(node_ips_too_few), C(node_ips_outside_subnet), C(service_ips_outside_subnet),
     C(reserved_address), C(ranges_overlap), C(cidr_overlap), C(service_ips_empty), C(service_ips_too_few),
-    C(load_balancer_ip_outside_pool), C(service_cidr_too_large), C(pod_cidr_too_small),
+    C(load_balancer_ip_outside_pool), C(service_cidr_too_large), C(service_cidr_too_small), C(pod_cidr_too_small),
     C(gateway_outside_subnet), C(dns_server_loopback), C(mtu_out_of_range), C(vlan_id_invalid),
     C(bgp_asn_invalid), C(node_interface_missing), C(node_subnet_mismatch), C(node_mtu_mismatch),
     C(duplicate_node_address), C(address_in_use), C(cluster_domain_invalid)."

@@ -84,6 +84,7 @@ CASES = [
     ("cidr_overlap", site(dns_servers=["172.28.0.10"]), GOOD),
     ("cidr_overlap", site(dns_servers=["192.168.10.12"]), GOOD),
     ("service_cidr_too_large", site(service_cidr="10.0.0.0/8"), site(service_cidr="10.0.0.0/12")),
+    ("service_cidr_too_small", site(service_cidr="10.96.0.0/29"), site(service_cidr="10.96.0.0/28")),
     ("pod_cidr_too_small", site(pod_cidr="10.244.0.0/27"), site(pod_cidr="10.244.0.0/25")),
     ("pod_cidr_too_small", site(pod_cidr="10.244.0.0/26", node_count=2, node_ips="192.168.10.11-192.168.10.13"),
      site(pod_cidr="10.244.0.0/24", node_count=2, node_ips="192.168.10.11-192.168.10.13")),
