@@ -677,6 +677,8 @@ def build(settings):
     method, auto_findings = validate_autodetection(autodetection or None)
     findings.extend(auto_findings)
 
+    live_info = read_live(s.get("live"))
+    findings.extend(live_info[3])
     if network is None or block_size is None or encapsulation not in ENCAPSULATIONS:
         return result
     findings.extend(_check_against_compute_network(network, compute_network))
@@ -708,8 +710,6 @@ def build(settings):
             temporary = dict(desired, name="%s-migration" % desired["name"], cidr=str(temp_network.cidr),
                              network=temp_network)
 
-    live_info = read_live(s.get("live"))
-    findings.extend(live_info[3])
     installation = live_info[0]
     if not operator and installation is not None:
         findings.append(warning("calico_install_mode_mismatch", "install_mode",
