@@ -27,6 +27,11 @@ __metaclass__ = type
 import difflib
 import re
 
+try:
+    import yaml
+except ImportError:
+    yaml = None
+
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import corefile as cf
@@ -728,3 +733,21 @@ def unified_diff(before, after, label="Corefile"):
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n\\ No newline at end of file\n"
     return "".join(difflib.unified_diff(old, new, "%s (live)" % label, "%s (rendered)" % label))
+
+
+def dump_resources(resources):
+    """Objects as YAML documents, with a multi-line Corefile as a literal block people can read.
+
+    PyYAML falls back to a quoted scalar by itself when a block cannot hold the text exactly
+    (carriage returns, trailing spaces).
+    """
+
+    class LiteralDumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper, data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+    LiteralDumper.add_representer(str, represent_str)
+    return yaml.dump_all(resources, Dumper=LiteralDumper, default_flow_style=False, sort_keys=False,
+                         explicit_start=True)

@@ -1,0 +1,283 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: coredns_config
+short_description: Render the CoreDNS Corefile of an edge Kubernetes site
+version_added: 0.1.0
+description:
+  - Renders the Corefile of the cluster's CoreDNS and the C(coredns) ConfigMap that carries it.
+  - With I(strategy=merge) it edits the live Corefile given in I(corefile) and changes only what this
+    collection manages; every other line and comment stays as it was, and running it again on its own
+    output gives the same text. Managed are the upstreams of the root zone (C(forward . ...) in the
+    C(.:53) block, its options kept), one server block per stub domain
+    (C(zone:53 { errors, cache 30, forward . servers })), and inline entries of a C(hosts) block with
+    C(fallthrough) in the C(.:53) block. Blocks this module creates carry the comment line
+    C(managed by edgeops.k8s_network), and are removed again when their stub domain or every host
+    entry is dropped. In a C(hosts) block the user wrote (such as k3s's C(NodeHosts)), only the given
+    names are rewritten.
+  - With I(strategy=replace), or when I(corefile) is empty, it starts from the Corefile the current
+    kubeadm release writes for I(cluster_domain).
+  - Refuses a Corefile that CoreDNS would not start with or that would break cluster DNS, with a coded
+    finding each (see the notes); nothing is written then and the task fails.
+  - The Corefile parser is lossless, and reads server blocks with several zones, schemes and ports,
+    nested blocks, comments, quoted strings, environment placeholders, snippets and C(import).
+  - Pure computation; run it once per cluster on the controller (C(delegate_to=localhost), C(run_once)).
+author:
+  - edgeops maintainers
+options:
+  corefile:
+    description:
+      - The live Corefile (the C(Corefile) key of the C(coredns) ConfigMap). When empty, the kubeadm
+        default for I(cluster_domain) is used.
+    type: str
+  cluster_domain:
+    description:
+      - Cluster DNS domain. Defaults to C(cluster_domain) of I(compute_network), else C(cluster.local).
+      - With I(strategy=merge) the live Corefile keeps its own domain; a Corefile that does not serve
+        this domain with the C(kubernetes) plugin is refused.
+    type: str
+  forwarders:
+    description:
+      - Upstream DNS servers for names outside the cluster (the root zone's C(forward)), as IP addresses,
+        C(IP:port), C([IPv6]:port), optionally behind C(dns://) or C(tls://). At most 15; loopback refused.
+      - Defaults to C(dns_servers) of I(compute_network). When neither is set, the live upstreams stay
+        (kubeadm's C(/etc/resolv.conf)).
+      - A comma-separated string is accepted.
+    type: list
+    elements: str
+  stub_domains:
+    description:
+      - "Zones answered by their own DNS servers, as C({zone: [servers]}); a comma-separated string of
+        servers is accepted too. Each becomes a server block of its own."
+      - Stub blocks this module created earlier and whose zone is no longer listed are removed.
+    type: dict
+  hosts:
+    description:
+      - Fixed names, answered by the C(hosts) plugin in the root zone before the upstreams are asked.
+    type: list
+    elements: dict
+    suboptions:
+      ip:
+        description: The address the names resolve to.
+        type: str
+        required: true
+      names:
+        description: Fully qualified names; a comma- or space-separated string is accepted.
+        type: list
+        elements: str
+        required: true
+  strategy:
+    description:
+      - C(merge) edits I(corefile) and keeps every line this collection does not manage.
+      - C(replace) renders the kubeadm default for I(cluster_domain) plus the managed settings, and
+        drops every other customisation of the live Corefile.
+    type: str
+    choices: [merge, replace]
+    default: merge
+  namespace:
+    description:
+      - Namespace of the ConfigMap.
+    type: str
+    default: kube-system
+  configmap_name:
+    description:
+      - Name of the ConfigMap CoreDNS mounts.
+    type: str
+    default: coredns
+  compute_network:
+    description:
+      - The C(compute_network) result of M(edgeops.k8s_network.compute_network_check). Supplies the
+        defaults of I(cluster_domain) and I(forwarders), so that a playbook needs no glue.
+    type: dict
+  dest:
+    description:
+      - File to write the ConfigMap to, as YAML. Written only when its text changes.
+    type: path
+extends_documentation_fragment:
+  - ansible.builtin.files
+notes:
+  - "Finding codes: C(corefile_syntax), C(corefile_unbalanced_braces), C(corefile_duplicate_snippet),
+    C(corefile_invalid_address), C(corefile_duplicate_server), C(corefile_unknown_directive),
+    C(corefile_legacy_directive) (warning), C(corefile_directive_repeated), C(corefile_no_root_server),
+    C(forward_no_upstream), C(forward_invalid_upstream), C(forward_too_many_upstreams),
+    C(dns_server_loopback), C(hosts_without_fallthrough), C(hosts_entry_after_fallthrough),
+    C(cluster_domain_not_served), C(cluster_domain_invalid), C(stub_domain_invalid),
+    C(hosts_entry_invalid), C(coredns_compute_network_invalid)."
+  - CoreDNS has no dry-run mode, so these checks are the last line of defence. A Corefile that the
+    C(reload) plugin refuses silently becomes a CrashLoopBackOff at the next pod restart.
+requirements:
+  - netaddr
+  - PyYAML (for I(dest))
+attributes:
+  check_mode:
+    support: full
+    description: Computes everything; with I(dest), reports whether the file would change without writing it.
+  diff_mode:
+    support: full
+    description: The live and rendered Corefile, and with I(dest) the old and new file text.
+"""
+
+EXAMPLES = r"""
+- name: Point the live Corefile at the site DNS servers (no glue from the check needed)
+  edgeops.k8s_network.coredns_config:
+    compute_network: "{{ site.compute_network }}"
+    corefile: "{{ live.resources[0].data.Corefile }}"
+  delegate_to: localhost
+  run_once: true
+  register: coredns
+
+- name: A stub domain and two fixed names, written into a bundle
+  edgeops.k8s_network.coredns_config:
+    cluster_domain: cluster.local
+    forwarders: 192.168.10.2, 192.168.10.3
+    stub_domains:
+      site.example: [10.20.0.53, 10.20.0.54]
+    hosts:
+      - ip: 10.20.1.10
+        names: [plc-01.site.example]
+      - ip: 10.20.1.11
+        names: hmi-01.site.example, hmi.site.example
+    dest: /srv/bundle/50-coredns.yaml
+    mode: "0644"
+  delegate_to: localhost
+  run_once: true
+
+- name: Start afresh from the kubeadm default
+  edgeops.k8s_network.coredns_config:
+    strategy: replace
+    cluster_domain: edge.local
+    forwarders: [192.168.10.2]
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+corefile:
+  description: The rendered Corefile.
+  returned: success
+  type: str
+  sample: ".:53 {\n    errors\n    ...\n}\n"
+resources:
+  description: The ConfigMap carrying the Corefile, ready for M(kubernetes.core.k8s).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "data": {"Corefile": ".:53 {\n    errors\n    ...\n}\n"}}]
+corefile_diff:
+  description: Unified diff from the live Corefile (empty when no live Corefile was given) to the rendered one;
+    empty when they are equal.
+  returned: success
+  type: str
+  sample: "--- Corefile (live)\n+++ Corefile (rendered)\n@@ -12 +12 @@\n-    forward . /etc/resolv.conf\n+    forward . 10.0.0.2\n"
+findings:
+  description: Every problem found, each C({code, severity, field, message}); see the notes for the codes.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"code": "dns_server_loopback", "severity": "error", "field": "forwarders",
+            "message": "127.0.0.53 is a loopback address: CoreDNS's loop plugin would stop the pod"}]
+dest:
+  description: The file written, absolute.
+  returned: when I(dest) is set
+  type: str
+  sample: /srv/bundle/50-coredns.yaml
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns, ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, finding, report
+
+ARGUMENT_SPEC = dict(
+    corefile=dict(type="str"),
+    cluster_domain=dict(type="str"),
+    forwarders=dict(type="list", elements="str"),
+    stub_domains=dict(type="dict"),
+    hosts=dict(type="list", elements="dict", options=dict(
+        ip=dict(type="str", required=True),
+        names=dict(type="list", elements="str", required=True),
+    )),
+    strategy=dict(type="str", choices=["merge", "replace"], default="merge"),
+    namespace=dict(type="str", default="kube-system"),
+    configmap_name=dict(type="str", default="coredns"),
+    compute_network=dict(type="dict"),
+    dest=dict(type="path"),
+)
+
+
+def settings_from(params):
+    """Options with the compute_network defaults filled in; ``(settings, findings)``."""
+    found = []
+    network = params.get("compute_network") or {}
+    domain = params.get("cluster_domain") or network.get("cluster_domain") or coredns.DEFAULT_CLUSTER_DOMAIN
+    forwarders = ipranges.split_list(params.get("forwarders"))
+    if not forwarders:
+        servers = network.get("dns_servers")
+        if servers is not None and not isinstance(servers, (list, str)):
+            found.append(finding("coredns_compute_network_invalid", "compute_network.dns_servers",
+                                 "dns_servers must be a list of addresses"))
+            servers = None
+        forwarders = ipranges.split_list(servers)
+    return {
+        "corefile": params.get("corefile"),
+        "cluster_domain": domain,
+        "forwarders": forwarders or None,
+        "stub_domains": params.get("stub_domains"),
+        "hosts": params.get("hosts"),
+        "strategy": params.get("strategy") or "merge",
+    }, found
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
+    if not ipranges.HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
+    params = module.params
+    dest = params["dest"]
+    if dest and not manifest_file.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
+
+    settings, found = settings_from(params)
+    text, rendered_findings = coredns.render(**settings)
+    found.extend(rendered_findings)
+    if text is None or errors_of(found):
+        report(module, found, changed=False)
+
+    live = params["corefile"] or ""
+    resources = [coredns.configmap(text, params["namespace"], params["configmap_name"])]
+    result = dict(
+        corefile=text,
+        resources=resources,
+        corefile_diff=coredns.unified_diff(live, text) if live else "",
+        changed=bool(live) and live != text,
+    )
+    diffs = [{
+        "before": live,
+        "after": text,
+        "before_header": "%s/%s Corefile (live)" % (params["namespace"], params["configmap_name"]),
+        "after_header": "%s/%s Corefile (rendered)" % (params["namespace"], params["configmap_name"]),
+    }]
+    if dest:
+        # type=path has already expanded ~ and variables
+        dest_changed, dest_diff = manifest_file.write_text(module, dest, coredns.dump_resources(resources))
+        result["changed"] = result["changed"] or dest_changed
+        result["dest"] = os.path.abspath(dest)
+        diffs.append(dest_diff)
+    if module._diff:
+        result["diff"] = diffs if dest else diffs[0]
+    report(module, found, **result)
+
+
+if __name__ == "__main__":
+    main()
