@@ -190,7 +190,7 @@ def validate_autodetection(spec, field="node_address_autodetection"):
     for key, value in spec.items():
         if key not in known:
             findings.append(finding("calico_autodetection_invalid", "%s.%s" % (field, key),
-                                    "unknown method; use one of %s" % ", ".join(k for k, _ in AUTODETECTION_KEYS)))
+                                    "unknown method; use one of %s" % ", ".join(pair[0] for pair in AUTODETECTION_KEYS)))
             continue
         if value is None or value is False or value == "" or value == []:
             continue
@@ -351,11 +351,9 @@ def _flatten_live(live):
     pending = list(live) if isinstance(live, (list, tuple)) else [live]
     for item in pending:
         if isinstance(item, dict) and "resources" in item and "kind" not in item:
-            for inner in _flatten_live(item["resources"]):
-                yield inner
+            yield from _flatten_live(item["resources"])
         elif isinstance(item, dict) and str(item.get("kind", "")).endswith("List") and "items" in item:
-            for inner in _flatten_live(item["items"]):
-                yield inner
+            yield from _flatten_live(item["items"])
         else:
             yield item
 
@@ -556,7 +554,7 @@ def analyse_live(desired, live_info, operator, temporary):
     A live pool of the same CIDR is the desired pool, whatever its name (the operator, too,
     keys pools by CIDR), so a pool renamed by an earlier migration keeps its name.
     """
-    installation, installation_pools, ip_pools, _ = live_info
+    installation, installation_pools, ip_pools = live_info[:3]
     use_installation = operator and installation is not None
     if use_installation:
         candidates = installation_pools
@@ -743,8 +741,8 @@ def build(settings):
         if not pool["disabled"] and not ipranges.overlaps(pool["network"], network):
             findings.append(warning("calico_extra_pool", "live",
                                     "the live pool %s (%s) stays enabled beside %s: pods may still get addresses "
-                                    "from it; set pool_name to %s to replace it" % (pool["name"], pool["cidr"],
-                                                                                      desired["cidr"], pool["name"])))
+                                    "from it; set pool_name to %s to replace it"
+                                    % (pool["name"], pool["cidr"], desired["cidr"], pool["name"])))
         elif ipranges.overlaps(pool["network"], network):
             findings.append(finding("calico_pool_overlap", "pod_cidr", "the pod CIDR %s overlaps the live pool %s (%s)"
                                     % (desired["cidr"], pool["name"], pool["cidr"])))

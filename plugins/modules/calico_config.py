@@ -32,7 +32,7 @@ description:
   - "Pure computation on the controller (C(delegate_to: localhost), C(run_once: true)); only I(dest) is
     written, and only when its content changes."
 author:
-  - edgeops maintainers
+  - edgeops maintainers (@edgeops)
 options:
   compute_network:
     description:
@@ -358,8 +358,9 @@ def main():
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
 
     rendered = calico.build(module.params)
-    findings = rendered.pop("findings")
-    result = dict(rendered, changed=False)
+    findings = rendered["findings"]
+    result = dict((key, value) for key, value in rendered.items() if key != "findings")
+    result["changed"] = False
     if module.params["dest"] and not errors_of(findings):
         changed, diff = manifest_file.write_text(module, module.params["dest"],
                                                  manifest_file.dump_resources(rendered["resources"]))

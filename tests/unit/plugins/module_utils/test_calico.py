@@ -74,12 +74,12 @@ class TestPoolRules:
 
     @pytest.mark.parametrize("cidr", ["172.27.0.0", "172.27.0.0/33", "banana/16", "", None])
     def test_not_a_cidr(self, cidr):
-        network, _, findings = calico.validate_pool(cidr)
+        network, _size, findings = calico.validate_pool(cidr)
         assert network is None
         assert codes(findings) == ["invalid_address"]
 
     def test_host_bits_rejected_like_libcalico(self):
-        network, _, findings = calico.validate_pool("172.27.0.1/16")
+        network, _size, findings = calico.validate_pool("172.27.0.1/16")
         assert network is None
         assert codes(findings) == ["host_bits_set"]
         assert "172.27.0.0/16" in findings[0]["message"]
@@ -89,7 +89,7 @@ class TestPoolRules:
         ("fd00::/104", 115), ("fd00::/104", 129), ("fd00::/104", 26),
     ])
     def test_block_size_out_of_bounds(self, cidr, block_size):
-        _, size, findings = calico.validate_pool(cidr, block_size)
+        _network, size, findings = calico.validate_pool(cidr, block_size)
         assert size is None
         assert codes(findings) == ["calico_block_size_invalid"]
 
@@ -97,7 +97,7 @@ class TestPoolRules:
         ("10.0.0.0/16", 20), ("10.0.0.0/16", 32), ("fd00::/104", 116), ("fd00::/104", 128),
     ])
     def test_block_size_bounds_inclusive(self, cidr, block_size):
-        _, size, findings = calico.validate_pool(cidr, block_size)
+        _network, size, findings = calico.validate_pool(cidr, block_size)
         assert findings == []
         assert size == block_size
 
@@ -142,12 +142,12 @@ class TestPoolRules:
         assert codes(calico.validate_pool("10.0.0.0/16", 26, "Sometimes")[2]) == ["calico_encapsulation_invalid"]
 
     def test_every_problem_at_once(self):
-        _, _, findings = calico.validate_pool("fe80::/124", 122, "Always", "Always")
+        findings = calico.validate_pool("fe80::/124", 122, "Always", "Always")[2]
         assert codes(findings) == ["calico_encapsulation_conflict", "calico_ipip_ipv6", "calico_link_local_overlap",
                                    "calico_pool_smaller_than_block"]
 
     def test_fields_name_the_options(self):
-        _, _, findings = calico.validate_pool("10.0.0.0/30", 26, fields={"cidr": "pod_cidr"})
+        findings = calico.validate_pool("10.0.0.0/30", 26, fields={"cidr": "pod_cidr"})[2]
         assert findings[0]["field"] == "pod_cidr"
 
 
@@ -357,8 +357,8 @@ class TestRender:
         assert build(compute_network=COMPUTE_NETWORK, pod_cidr="172.29.0.0/16")["findings"] == []
 
     def test_autodetection_conflict_surfaces(self):
-        result = build(compute_network=COMPUTE_NETWORK, node_address_autodetection={"interface": "eth1",
-                                                                                   "first_found": True})
+        result = build(compute_network=COMPUTE_NETWORK,
+                       node_address_autodetection={"interface": "eth1", "first_found": True})
         assert codes(result["findings"]) == ["calico_autodetection_conflict"]
 
     def test_pool_name_option(self):
