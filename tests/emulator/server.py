@@ -701,11 +701,14 @@ class EmulatedApi(kmock.KubernetesEmulator):
         if kind is None or request.subresource not in (None, "status") or \
                 (request.namespace and not kind.namespaced):
             raise api_error(404, "NotFound", "the server could not find the requested resource")
-        if request.action == kmock.action.WATCH:
-            self._journal(request, kind, "watch", 200)
-            return await super()._handle(request)
         method = request.method.value.upper()
         namespace = request.namespace if kind.namespaced else None
+        if request.action == kmock.action.WATCH:
+            self._journal(request, kind, "watch", 200)
+            # kmock streams as application/octet-stream, which client-go refuses to decode.
+            response = kmock.Response(headers={"Content-Type": "application/json"},
+                                      payload=self._watch(request, kind, namespace))
+            return await response(request)
         if method == "GET":
             return await self._read(request, kind, namespace)
         if method == "DELETE":
@@ -731,6 +734,32 @@ class EmulatedApi(kmock.KubernetesEmulator):
         return aiohttp.web.json_response({
             "apiVersion": kind.api_version, "kind": kind.kind + "List",
             "metadata": {"resourceVersion": str(self._last_rv)}, "items": items})
+
+    async def _watch(self, request, kind, namespace):
+        labels = parse_label_selector(request.params.get("labelSelector"))
+        fields = parse_field_selector(request.params.get("fieldSelector"))
+
+        def wanted(obj):
+            meta = obj["metadata"]
+            return (namespace is None or meta.get("namespace") == namespace) and \
+                request.name in (None, meta["name"]) and fields_match(obj, fields) and \
+                labels_match(meta.get("labels") or {}, labels)
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(request.params.get("timeoutSeconds") or 600)
+        events = aiter(self._buses[kind.resource])
+        yield b""  # sends the headers now, before any event
+        if request.params.get("resourceVersion") in (None, "", "0"):
+            for obj in self.list_objects(kind, namespace):
+                if wanted(obj):
+                    yield {"type": "ADDED", "object": obj}
+        while True:
+            try:
+                event = await asyncio.wait_for(anext(events), deadline - loop.time())
+            except (asyncio.TimeoutError, StopAsyncIteration):
+                return
+            if wanted(event["object"]):
+                yield event
 
     async def _delete(self, request, kind, namespace):
         dry_run = "All" in request.params.get("dryRun", "")
@@ -880,7 +909,14 @@ class EmulatedApi(kmock.KubernetesEmulator):
             raise api_error(404, "NotFound", "unknown control endpoint /_emulator/%s" % action)
         body = self._body(request) or {}
         if action == "objects":
-            return aiohttp.web.json_response(self.put_object(body), status=201)
+            try:
+                stored = self.put_object(body)
+            except ValueError as exc:
+                raise api_error(400, "BadRequest", str(exc))
+            group, _, version = stored["apiVersion"].rpartition("/")
+            resource = self.kind_for(group, version, kind=stored["kind"]).resource
+            await self._buses[resource].put({"type": "MODIFIED", "object": stored})
+            return aiohttp.web.json_response(stored, status=201)
         group, _, version = str(body.get("apiVersion", "")).rpartition("/")
         kind = self.kind_for(group, version, kind=body.get("kind"))
         if kind is None:
@@ -960,8 +996,9 @@ class EmulatedApi(kmock.KubernetesEmulator):
                      "shortNames": SHORT_NAMES.get(kind.kind, []) if not kind.custom else []}
             resources.append(entry)
             if kind.has_status:
-                resources.append(dict(entry, name=kind.plural + "/status",
-                                      verbs=["get", "patch", "update"]))
+                resources.append({"name": kind.plural + "/status", "singularName": "",
+                                  "namespaced": kind.namespaced, "kind": kind.kind,
+                                  "verbs": ["get", "patch", "update"]})
         return {"apiVersion": "v1", "kind": "APIResourceList",
                 "groupVersion": "%s/%s" % (group, version) if group else version,
                 "resources": resources}

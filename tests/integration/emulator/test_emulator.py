@@ -9,10 +9,12 @@ that role tests built on it prove the collection's logic. They prove nothing abo
 cluster.
 """
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -219,6 +221,32 @@ def test_kubectl_reads_and_applies(emulated_api, tmp_path):
     assert got.returncode == 0 and "external" in got.stdout, got.stderr
 
 
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
+def test_kubectl_wait_sees_a_status_written_later_through_a_watch(emulated_api, tmp_path):
+    api = emulated_api
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "things.example.com"},
+           "spec": {"group": "example.com", "scope": "Namespaced",
+                    "names": {"kind": "Thing", "plural": "things"},
+                    "versions": [{"name": "v1", "served": True, "storage": True}]}}
+    dynamic_client(api).resources.get(api_version="apiextensions.k8s.io/v1",
+                                      kind="CustomResourceDefinition").create(body=crd)
+    waiting = subprocess.Popen(
+        ["kubectl", "--kubeconfig", api.kubeconfig, "--cache-dir", str(tmp_path / "cache"),
+         "wait", "--for=condition=Established", "crd/things.example.com", "--timeout=20s"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        assert waiting.poll() is None, waiting.communicate()  # not established yet: still waiting
+        api.mark_ready("apiextensions.k8s.io/v1", "CustomResourceDefinition", "things.example.com")
+        out, err = waiting.communicate(timeout=30)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert waiting.returncode == 0, err
+    assert "condition met" in out
+
+
 # ------------------------------------------------- API semantics through the Python client
 
 def dynamic_client(api):
@@ -286,7 +314,10 @@ def test_server_side_apply_conflicts_between_managers(emulated_api):
     other = dict(body, spec={"addresses": ["10.0.0.0/24"]})
     with pytest.raises(ConflictError) as error:
         pools.server_side_apply(body=other, name="p", namespace="default", field_manager="two")
-    assert "conflict with \"one\"" in str(error.value.body)
+    status = json.loads(error.value.body)
+    assert status["reason"] == "Conflict"
+    assert [(c["field"], c["message"]) for c in status["details"]["causes"]] == [
+        (".spec.addresses", 'conflict with "one": .spec.addresses')]
     forced = pools.server_side_apply(body=other, name="p", namespace="default",
                                      field_manager="two", force_conflicts=True)
     assert forced.spec.addresses == ["10.0.0.0/24"]
