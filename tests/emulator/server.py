@@ -531,16 +531,18 @@ class EmulatedApi(kmock.KubernetesEmulator):
                         await self._remove(other, child)
 
     def put_object(self, obj):
-        """Store an object as it is, status included (for preloading); no journal, no events."""
+        """Store an object as it is, status included (preloading; the control API); neither
+        journaled nor checked against its namespace. A CRD without status is Established."""
         api_version, kind_name = obj.get("apiVersion", ""), obj.get("kind", "")
         group, _, version = api_version.rpartition("/")
         kind = self.kind_for(group, version, kind=kind_name)
         if kind is None:
             raise ValueError("unknown apiVersion/kind %s/%s" % (api_version, kind_name))
         meta = obj.get("metadata") or {}
-        old = self.get_object(kind, meta.get("namespace"), meta.get("name"))
-        new = self._prepare(kind, meta.get("namespace"), meta.get("name"), old, obj,
-                            keep_status=True, controllers=False)
+        namespace = (meta.get("namespace") or "default") if kind.namespaced else None
+        old = self.get_object(kind, namespace, meta.get("name"))
+        new = self._prepare(kind, namespace, meta.get("name"), old, obj,
+                            status_from_body=True, controllers=False)
         if kind.kind == "CustomResourceDefinition" and not new.get("status"):
             new["status"] = ready_status(kind.kind, new, 0)
         if old is None or not same_object(old, new):
@@ -555,10 +557,12 @@ class EmulatedApi(kmock.KubernetesEmulator):
 
     # -- writes
 
-    def _prepare(self, kind, namespace, name, old, body, keep_status=False, controllers=True):
-        """The object as it would be stored: identity from the URL, server-set metadata,
-        status kept from the live object (status is written only through /status),
-        defaults, generation, and what --auto-ready controllers would write."""
+    def _prepare(self, kind, namespace, name, old, body, status_from_body=False,
+                 managed_fields_from_body=False, controllers=True):
+        """The object as it would be stored: identity from the URL, server-set metadata
+        (managedFields come from the body only after server-side apply computed them), the
+        live status unless this is a status write, defaults, generation, and what the
+        --auto-ready controllers would write."""
         if not isinstance(body, dict):
             raise api_error(400, "BadRequest", "the request body must be an object")
         new = copy.deepcopy(body)
@@ -594,9 +598,9 @@ class EmulatedApi(kmock.KubernetesEmulator):
             meta.update(uid=str(uuid.uuid4()), creationTimestamp=now())
             if kind.has_generation:
                 meta["generation"] = 1
-        if managed is not None and keep_status == "apply":
+        if managed is not None and managed_fields_from_body:
             meta["managedFields"] = managed
-        if kind.has_status and keep_status is not True:
+        if kind.has_status and not status_from_body:
             new.pop("status", None)
             if old is not None and "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
@@ -821,11 +825,12 @@ class EmulatedApi(kmock.KubernetesEmulator):
             elif verb == "apply":
                 merged = self._apply(kind, old, body, params.get("fieldManager"),
                                      params.get("force") == "true")
-                new = self._prepare(kind, namespace, name, old, merged, keep_status="apply")
+                new = self._prepare(kind, namespace, name, old, merged,
+                                    managed_fields_from_body=True)
             else:
                 new = self._patched(kind, old, body, content_type, verb, request.subresource)
-                status_write = request.subresource == "status"
-                new = self._prepare(kind, namespace, name, old, new, keep_status=status_write)
+                new = self._prepare(kind, namespace, name, old, new,
+                                    status_from_body=request.subresource == "status")
             stored, changed = await self._commit(kind, old, new, dry_run)
             code = 201 if old is None else 200
         except kmock.KubernetesError as error:
@@ -935,7 +940,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
             self._make_ready(kind, new)
         # The test speaks for the controller here: --auto-ready must not overrule it.
         new = self._prepare(kind, namespace, old["metadata"]["name"], old, new,
-                            keep_status=True, controllers=False)
+                            status_from_body=True, controllers=False)
         stored, changed = await self._commit(kind, old, new, dry_run=False)
         return aiohttp.web.json_response(dict(stored, emulator={"changed": changed}))
 
