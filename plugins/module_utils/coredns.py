@@ -286,7 +286,7 @@ def normalize_inputs(cluster_domain=None, forwarders=None, stub_domains=None, ho
                                  "stub_domains must map a zone to its DNS servers"))
             stub_domains = {}
         cluster = normalize_zone(domain)
-        for zone in sorted(stub_domains, key=lambda z: str(z)):
+        for zone in sorted(stub_domains, key=str):
             text = str(zone).strip().lower()
             field = "stub_domains.%s" % text
             normal = normalize_zone(text)

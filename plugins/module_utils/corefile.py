@@ -177,8 +177,7 @@ class Block(object):
         if self.open is not None:
             yield self.open
         for item in self.items:
-            for token in item.tokens():
-                yield token
+            yield from item.tokens()
         if self.close is not None:
             yield self.close
 
@@ -212,11 +211,9 @@ class Directive(object):
         return self.head[0].line
 
     def tokens(self):
-        for token in self.head:
-            yield token
+        yield from self.head
         if self.block is not None:
-            for token in self.block.tokens():
-                yield token
+            yield from self.block.tokens()
 
     def set_args(self, args):
         """Replace the arguments, keeping the name, the block and the line's trailing comment."""
@@ -254,10 +251,8 @@ class ServerBlock(object):
         return self.block.items
 
     def tokens(self):
-        for token in self.key_tokens:
-            yield token
-        for token in self.block.tokens():
-            yield token
+        yield from self.key_tokens
+        yield from self.block.tokens()
 
     def __repr__(self):
         return "ServerBlock(%r)" % (self.keys,)
@@ -284,8 +279,7 @@ class Corefile(object):
 
     def tokens(self):
         for item in self.items:
-            for token in item.tokens():
-                yield token
+            yield from item.tokens()
 
     def emit(self):
         parts = []
@@ -300,7 +294,7 @@ class Corefile(object):
 
     @property
     def servers(self):
-        return [item for item in self.items if type(item) is ServerBlock]
+        return [item for item in self.items if isinstance(item, ServerBlock) and not isinstance(item, Snippet)]
 
     @property
     def snippets(self):

@@ -31,7 +31,7 @@ description:
     nested blocks, comments, quoted strings, environment placeholders, snippets and C(import).
   - Pure computation; run it once per cluster on the controller (C(delegate_to=localhost), C(run_once)).
 author:
-  - edgeops maintainers
+  - edgeops maintainers (@edgeops)
 options:
   corefile:
     description:
