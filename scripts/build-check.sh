@@ -7,6 +7,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export PATH="$root/.venv/bin:$PATH"
 
+# Engineers share this checkout: runs take turns rather than delete each other's output.
+mkdir -p "$root/.build"
+exec 9>"$root/.build/build-check.lock"
+flock 9
+
 work="$root/.build/build-check"
 dist="$root/.build/dist"
 installed="$work/collections"
@@ -28,7 +33,8 @@ if [ -n "$junk" ]; then
 fi
 
 echo "build-check: ansible-galaxy collection install --offline --no-deps"
-ansible-galaxy collection install --offline --no-deps --force -p "$installed" "$tarball"
+# The scratch path is the configured one, as for a user who installs into their own path.
+ANSIBLE_COLLECTIONS_PATH="$installed" ansible-galaxy collection install --offline --no-deps --force -p "$installed" "$tarball"
 dest="$installed/ansible_collections/edgeops/k8s_network"
 test -f "$dest/MANIFEST.json"
 

@@ -20,6 +20,12 @@ if [ "${#ignores[@]}" -gt 0 ]; then
   exit 1
 fi
 
+# Engineers share this checkout: a second run would delete the copy under the first one's
+# feet (and race on ansible-test's virtual environments), so runs take turns.
+mkdir -p "$root/.build"
+exec 9>"$root/.build/ansible-test.lock"
+flock 9
+
 tree="$root/.build/ansible-test/ansible_collections"
 dest="$tree/edgeops/k8s_network"
 rm -rf "$dest"
