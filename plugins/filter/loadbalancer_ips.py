@@ -61,13 +61,19 @@ EXAMPLES = r"""
       - compute_network_external_service_ips
         | edgeops.k8s_network.ip_range_contains(services | edgeops.k8s_network.loadbalancer_ips)
 
-- name: Keep the addresses in use when the pools change
+- name: Services and their addresses
+  ansible.builtin.debug:
+    msg: "{{ services | edgeops.k8s_network.loadbalancer_ips(detail=true) }}"
+  # => [{namespace: shop, name: web, ip: 192.168.10.20}, {namespace: shop, name: api, ip: 192.168.10.21}]
+
+- name: New pools must keep every address in use (metallb_config fails on an orphan)
   edgeops.k8s_network.metallb_config:
     pools:
       - name: default
-        addresses: ["{{ compute_network_external_service_ips }}"]
+        addresses: "{{ compute_network_external_service_ips }}"
     assigned: "{{ services | edgeops.k8s_network.loadbalancer_ips(detail=true) }}"
-  # assigned: [{namespace: shop, name: web, ip: 192.168.10.20}, ...]
+  delegate_to: localhost
+  run_once: true
 """
 
 RETURN = r"""
