@@ -23,9 +23,22 @@ else:
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 
+if HAS_YAML:
+    class _ManifestDumper(yaml.SafeDumper):
+        """Multi-line strings (a Corefile, a MetalLB config) as readable ``|`` blocks."""
+
+    def _represent_text(dumper, text):
+        style = "|" if "\n" in text and not text.startswith(" ") and not any(
+            line != line.rstrip() for line in text.split("\n")) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+    _ManifestDumper.add_representer(str, _represent_text)
+
+
 def dump_resources(resources):
     """Objects as multi-document YAML, in the given (apply) order, keys as built."""
-    return yaml.safe_dump_all(resources, default_flow_style=False, sort_keys=False, explicit_start=True)
+    return yaml.dump_all(resources, Dumper=_ManifestDumper, default_flow_style=False, sort_keys=False,
+                         explicit_start=True)
 
 
 def write_text(module, dest, text):

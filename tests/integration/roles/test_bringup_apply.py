@@ -1,0 +1,249 @@
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/bringup.yml in apply mode, driven by ansible-playbook against an emulated API.
+
+THE EMULATED API IS A TEST DOUBLE, NOT KUBERNETES (tests/emulator/README.md). The release
+manifests below are small stand-ins with the objects the roles wait for, pinned by their real
+sha256 like upstream files would be; `--auto-ready` plays the controllers that would make
+Deployments and DaemonSets ready, CRDs Established and the MetalLB webhook's CA injected.
+
+These tests prove the collection's logic from what the API received: the order of objects,
+that nothing is sent when the check fails, that a second run changes nothing, that each guard
+stops a destructive change and its allow-flag lets it through, and that the CoreDNS rollback
+puts the old Corefile back. They prove nothing about a real cluster.
+"""
+
+import hashlib
+import os
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+from emulator.fixtures import emulated_api_factory, run_playbook  # noqa: E402,F401
+
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+BRINGUP = os.path.join(REPO, "playbooks", "bringup.yml")
+MANAGER = "edgeops.k8s_network"
+
+KUBEADM_COREFILE = """.:53 {
+    errors
+    health {
+       lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+       max_concurrent 1000
+    }
+    cache 30
+    loop
+    reload
+    loadbalance
+}
+"""
+
+
+def crd(plural, group, kind, version, scope="Namespaced"):
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "%s.%s" % (plural, group)},
+        "spec": {"group": group, "scope": scope,
+                 "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
+                 "versions": [{"name": version, "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object",
+                                                              "x-kubernetes-preserve-unknown-fields": True}}}]},
+    }
+
+
+def namespace(name):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def workload(kind, name, ns):
+    labels = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": ns},
+            "spec": {"selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": name, "image": "example.invalid/%s:1" % name}]}}}}
+
+
+STAND_INS = {
+    # Calico operator install: CRDs, then the operator; calico-node stands for what it creates.
+    "operator-crds.yaml": [
+        crd("installations", "operator.tigera.io", "Installation", "v1", scope="Cluster"),
+        crd("ippools", "crd.projectcalico.org", "IPPool", "v1", scope="Cluster"),
+    ],
+    "tigera-operator.yaml": [
+        namespace("tigera-operator"), workload("Deployment", "tigera-operator", "tigera-operator"),
+        namespace("calico-system"), workload("DaemonSet", "calico-node", "calico-system"),
+    ],
+    "metallb-native.yaml": [
+        namespace("metallb-system"),
+        crd("ipaddresspools", "metallb.io", "IPAddressPool", "v1beta1"),
+        crd("l2advertisements", "metallb.io", "L2Advertisement", "v1beta1"),
+        workload("Deployment", "controller", "metallb-system"),
+        workload("DaemonSet", "speaker", "metallb-system"),
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+         "metadata": {"name": "metallb-webhook-configuration"},
+         "webhooks": [{"name": "ipaddresspoolvalidationwebhook.metallb.io", "admissionReviewVersions": ["v1"],
+                       "sideEffects": "None",
+                       "clientConfig": {"service": {"name": "metallb-webhook-service",
+                                                    "namespace": "metallb-system"}}}]},
+    ],
+}
+
+LIVE_COREDNS = [
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": "kube-system"},
+     "data": {"Corefile": KUBEADM_COREFILE}},
+    dict(workload("Deployment", "coredns", "kube-system"),
+         status={"replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "updatedReplicas": 1,
+                 "observedGeneration": 1,
+                 "conditions": [{"type": "Available", "status": "True"}]}),
+]
+
+SITE = {
+    "compute_network_interface": "eth1",
+    "compute_network_node_ips": "192.168.10.11-192.168.10.12",
+    "compute_network_external_service_ips": "192.168.10.100-192.168.10.119",
+    "compute_network_subnet": "192.168.10.0/24",
+    "compute_network_gateway": "192.168.10.1",
+    "compute_network_dns_servers": "192.168.10.2",
+    "compute_network_mtu": 1500,
+    "compute_network_gather_nodes": False,
+    "compute_network_probe": False,
+    "k8s_network_mode": "apply",
+    "verify_enabled": False,
+}
+
+
+@pytest.fixture
+def site(tmp_path):
+    """Extra vars for a site whose release manifests sit, pinned, in a local folder."""
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    digests = {}
+    for name, objects in STAND_INS.items():
+        text = yaml.safe_dump_all(objects, sort_keys=False)
+        (manifests / name).write_text(text)
+        digests[name] = hashlib.sha256(text.encode()).hexdigest()
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"edge_nodes": {"hosts": {"edge-1": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    settings = dict(SITE)
+    settings.update({
+        "calico_manifest_dir": str(manifests), "metallb_manifest_dir": str(manifests),
+        "calico_operator_crds_sha256": digests["operator-crds.yaml"],
+        "calico_tigera_operator_sha256": digests["tigera-operator.yaml"],
+        "metallb_manifest_sha256": digests["metallb-native.yaml"],
+        "calico_ready_timeout": 20, "metallb_ready_timeout": 20, "coredns_ready_timeout": 6,
+        "metallb_apply_retries": 2,
+    })
+    return {"inventory": str(inventory), "vars": settings, "scratch": str(tmp_path)}
+
+
+def bringup(api, site, **overrides):
+    extra = dict(site["vars"])
+    extra.update(overrides)
+    return run_playbook(api, BRINGUP, "-i", site["inventory"], extra_vars=extra, scratch=site["scratch"])
+
+
+def writes(api, since=0):
+    return api.journal(since=since, verbs={"create", "update", "patch", "apply", "delete", "deletecollection"})
+
+
+def test_bringup_applies_in_order_then_changes_nothing(emulated_api_factory, site):
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    first = bringup(api, site)
+    assert first.rc == 0, first
+
+    sent = writes(api)
+    assert {entry["field_manager"] for entry in sent} == {MANAGER}
+    kinds = [entry["kind"] for entry in sent]
+    # compute network checked first (no writes), then Calico, MetalLB, CoreDNS, in that order
+    assert kinds.index("Installation") < kinds.index("IPAddressPool") < kinds.index("ConfigMap")
+    assert kinds.index("CustomResourceDefinition") < kinds.index("Installation")
+    assert [e["name"] for e in sent if e["kind"] == "Deployment"][-1] == "coredns"  # restart after the Corefile
+
+    pool = api.get("IPAddressPool", "default", "metallb-system")
+    assert pool["spec"]["addresses"] == ["192.168.10.100-192.168.10.119"]
+    installation = api.get("Installation", "default")
+    assert installation["spec"]["calicoNetwork"]["ipPools"][0]["cidr"] == "172.27.0.0/16"
+    assert installation["spec"]["calicoNetwork"]["mtu"] == 1480
+    corefile = api.get("ConfigMap", "coredns", "kube-system")["data"]["Corefile"]
+    assert "forward . 192.168.10.2" in corefile
+    assert "prometheus :9153" in corefile  # the rest of the live Corefile is kept
+
+    mark = api.mark()
+    second = bringup(api, site)
+    assert second.rc == 0, second
+    assert second.recap["edge-1"]["changed"] == 0, second
+    assert [e for e in writes(api, since=mark) if e["changed"]] == []
+
+
+def test_nothing_is_sent_when_the_check_fails(emulated_api_factory, site):
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    run = bringup(api, site, compute_network_pod_cidr="10.233.0.0/16", compute_network_service_cidr="10.233.0.0/18")
+    assert run.rc != 0
+    assert "[cidr_overlap] compute_network_pod_cidr" in run.stdout
+    assert writes(api) == []
+
+
+def test_calico_guard_stops_a_pool_cidr_change_unless_allowed(emulated_api_factory, site):
+    live = {"apiVersion": "operator.tigera.io/v1", "kind": "Installation", "metadata": {"name": "default"},
+            "spec": {"calicoNetwork": {"ipPools": [{"name": "default-ipv4-ippool", "cidr": "10.244.0.0/16",
+                                                    "blockSize": 26, "encapsulation": "IPIPCrossSubnet",
+                                                    "natOutgoing": "Enabled", "nodeSelector": "all()"}]}}}
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS + [live])
+    refused = bringup(api, site)
+    assert refused.rc != 0
+    assert "calico_immutable_change" in refused.stdout
+    assert [e for e in writes(api) if e["kind"] in ("Installation", "IPAddressPool", "ConfigMap")] == []
+    assert api.get("Installation", "default")["spec"]["calicoNetwork"]["ipPools"][0]["cidr"] == "10.244.0.0/16"
+
+    allowed = bringup(api, site, calico_allow_migration=True)
+    assert allowed.rc == 0, allowed
+    assert [e["kind"] for e in writes(api) if e["kind"] == "Installation"]
+
+
+def test_metallb_guard_keeps_assigned_service_ips_unless_allowed(emulated_api_factory, site):
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "plc-gateway", "namespace": "default"},
+               "spec": {"type": "LoadBalancer", "ports": [{"port": 443}]},
+               "status": {"loadBalancer": {"ingress": [{"ip": "192.168.10.150"}]}}}
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS + [service])
+    refused = bringup(api, site)
+    assert refused.rc != 0
+    assert "metallb_ips_orphaned" in refused.stdout
+    assert "192.168.10.150" in refused.stdout
+    assert [e for e in writes(api) if e["kind"] in ("IPAddressPool", "L2Advertisement", "ConfigMap")] == []
+
+    allowed = bringup(api, site, metallb_allow_orphaned_ips=True)
+    assert allowed.rc == 0, allowed
+    assert api.get("IPAddressPool", "default", "metallb-system")["spec"]["addresses"] == [
+        "192.168.10.100-192.168.10.119"]
+
+
+def test_coredns_rollback_puts_the_previous_corefile_back(emulated_api_factory, site):
+    # Deployments are left to the test: CoreDNS never reports the new generation as rolled out.
+    api = emulated_api_factory(auto_ready=["DaemonSet", "CustomResourceDefinition",
+                                           "ValidatingWebhookConfiguration"], resources=LIVE_COREDNS)
+    for ns, name in (("tigera-operator", "tigera-operator"), ("metallb-system", "controller")):
+        api.add_object(dict(workload("Deployment", name, ns), status={
+            "replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "updatedReplicas": 1,
+            "observedGeneration": 1, "conditions": [{"type": "Available", "status": "True"}]}))
+    run = bringup(api, site)
+    assert run.rc != 0
+    assert "coredns_not_ready" in run.stdout
+
+    corefiles = [e["body"]["data"]["Corefile"] for e in writes(api) if e["kind"] == "ConfigMap"]
+    assert len(corefiles) == 2
+    assert "forward . 192.168.10.2" in corefiles[0]  # the new one was tried
+    assert corefiles[1] == KUBEADM_COREFILE  # then the previous one put back
+    assert api.get("ConfigMap", "coredns", "kube-system")["data"]["Corefile"] == KUBEADM_COREFILE
