@@ -218,8 +218,8 @@ class PlaybookRun:
         self.recap = parse_recap(completed.stdout)
 
     def __repr__(self):
-        return "PlaybookRun(rc=%d, recap=%r)\n%s\n%s" % (self.rc, self.recap, self.stdout,
-                                                        self.stderr)
+        return "PlaybookRun(rc=%d, recap=%r)\n%s\n%s" % (
+            self.rc, self.recap, self.stdout, self.stderr)
 
 
 def playbook_env(api, scratch):
@@ -254,5 +254,5 @@ def run_playbook(api, playbook, *args, scratch=None, extra_vars=None, timeout=60
         command += ["-e", json.dumps(extra_vars)]
     command += list(args)
     completed = subprocess.run(command, cwd=scratch, env=playbook_env(api, scratch),
-                               capture_output=True, text=True, timeout=timeout)
+                               capture_output=True, text=True, timeout=timeout, check=False)
     return PlaybookRun(completed)

@@ -131,7 +131,7 @@ class Kind:
 
 
 def make_kind(api_version, kind, plural, namespaced):
-    group, _, version = api_version.rpartition("/")
+    group, version = api_version.rpartition("/")[::2]
     return Kind(group, version, kind, plural, namespaced)
 
 
@@ -502,7 +502,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
 
     def list_objects(self, kind, namespace=None):
         found = []
-        for (resource, obj_namespace, _name), obj in self._objects.items():
+        for (resource, obj_namespace, dummy), obj in self._objects.items():
             if resource == kind.resource and not obj.deleted and \
                     (namespace is None or namespace == obj_namespace):
                 found.append(copy.deepcopy(obj.raw))
@@ -534,7 +534,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
         """Store an object as it is, status included (preloading; the control API); neither
         journaled nor checked against its namespace. A CRD without status is Established."""
         api_version, kind_name = obj.get("apiVersion", ""), obj.get("kind", "")
-        group, _, version = api_version.rpartition("/")
+        group, version = api_version.rpartition("/")[::2]
         kind = self.kind_for(group, version, kind=kind_name)
         if kind is None:
             raise ValueError("unknown apiVersion/kind %s/%s" % (api_version, kind_name))
@@ -665,26 +665,27 @@ class EmulatedApi(kmock.KubernetesEmulator):
                 previous = paths
             else:
                 others.append((entry, paths))
-        conflicts = [(entry["manager"], path) for entry, paths in others for path in mine
-                     if path in paths and path[-1] != "."
-                     and value_at(live, path) != value_at(config, path)]
+        conflicts = [(entry, path) for entry, paths in others for path in sorted(mine & paths)
+                     if path[-1] != "." and value_at(live, path) != value_at(config, path)]
         if conflicts and not force:
             causes = [{"type": "FieldManagerConflict", "field": dotted(path),
-                       "message": 'conflict with "%s": %s' % (owner, dotted(path))}
-                      for owner, path in conflicts]
+                       "message": 'conflict with "%s": %s' % (entry["manager"], dotted(path))}
+                      for entry, path in conflicts]
             raise api_error(409, "Conflict", "Apply failed with %d conflict(s): %s" % (
                 len(causes), "; ".join(c["message"] for c in causes)), causes=causes,
                 name=old["metadata"]["name"], kind=kind.plural)
         new = apply_merge(live, config) if old is not None else config
-        owned_by_others = set().union(*[paths - mine for _, paths in others])
+        owned_by_others = set().union(*[paths for entry, paths in others])
         for path in sorted(previous - mine, key=len, reverse=True):
             if path not in owned_by_others:
                 remove_path(new, path)
+        # Forcing takes over the conflicting fields; fields applied with equal values stay shared.
         managed = []
         for entry, paths in others:
-            if paths - mine != paths:
-                entry["fieldsV1"] = paths_to_fields(paths - mine)
-            if paths - mine:
+            kept = paths - {path for owner, path in conflicts if owner is entry}
+            if kept != paths:
+                entry["fieldsV1"] = paths_to_fields(kept)
+            if kept:
                 managed.append(entry)
         managed.append({"manager": manager, "operation": "Apply", "apiVersion": kind.api_version,
                         "time": now(), "fieldsType": "FieldsV1",
@@ -918,11 +919,11 @@ class EmulatedApi(kmock.KubernetesEmulator):
                 stored = self.put_object(body)
             except ValueError as exc:
                 raise api_error(400, "BadRequest", str(exc))
-            group, _, version = stored["apiVersion"].rpartition("/")
+            group, version = stored["apiVersion"].rpartition("/")[::2]
             resource = self.kind_for(group, version, kind=stored["kind"]).resource
             await self._buses[resource].put({"type": "MODIFIED", "object": stored})
             return aiohttp.web.json_response(stored, status=201)
-        group, _, version = str(body.get("apiVersion", "")).rpartition("/")
+        group, version = str(body.get("apiVersion", "")).rpartition("/")[::2]
         kind = self.kind_for(group, version, kind=body.get("kind"))
         if kind is None:
             raise api_error(404, "NotFound", "unknown apiVersion/kind %s/%s" % (
@@ -1049,7 +1050,7 @@ def write_kubeconfig(path, url, token="emulator-dummy-token", namespace="default
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--ready-file", help="written with the bound port once serving")
     parser.add_argument("--journal", help="append one JSON line per API write here")
