@@ -276,18 +276,24 @@ def validate_mtu(mtu, port_mtu, encapsulation, field="mtu"):
 # ---------------------------------------------------------------------------
 
 def render_operator_pool(pool):
-    """One ``spec.calicoNetwork.ipPools`` entry of an Installation."""
-    item = {
+    """One ``spec.calicoNetwork.ipPools`` entry of an Installation.
+
+    The operator writes its defaults back into the Installation, and ``ipPools`` is an atomic
+    list: spelling the defaults out keeps a re-applied list equal to the live one, so a
+    server-side apply neither flaps nor conflicts with the operator's field manager.
+    """
+    return {
         "name": pool["name"],
         "cidr": pool["cidr"],
         "blockSize": pool["block_size"],
         "encapsulation": pool["encapsulation"],
         "natOutgoing": "Enabled" if pool["nat_outgoing"] else "Disabled",
         "nodeSelector": pool.get("node_selector") or "all()",
+        "allowedUses": ["Workload", "Tunnel"],
+        "assignmentMode": "Automatic",
+        "disableBGPExport": False,
+        "disableNewAllocations": bool(pool.get("disabled")),
     }
-    if pool.get("disabled"):
-        item["disableNewAllocations"] = True
-    return item
 
 
 def render_installation(ip_pools, mtu=None, autodetection=None, version=4):

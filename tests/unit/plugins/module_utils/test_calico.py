@@ -32,6 +32,11 @@ COMPUTE_NETWORK = {
 }
 
 
+# What the operator writes back into each pool; rendered explicitly (ipPools is an atomic list).
+OPERATOR_DEFAULTS = {"allowedUses": ["Workload", "Tunnel"], "assignmentMode": "Automatic", "disableBGPExport": False,
+                     "disableNewAllocations": False}
+
+
 def build(**settings):
     settings.setdefault("install_mode", "operator")
     settings.setdefault("nat_outgoing", True)
@@ -251,8 +256,8 @@ class TestRender:
             "kind": "Installation",
             "metadata": {"name": "default"},
             "spec": {"calicoNetwork": {
-                "ipPools": [{"name": "default-ipv4-ippool", "cidr": "172.27.0.0/16", "blockSize": 26,
-                             "encapsulation": "IPIPCrossSubnet", "natOutgoing": "Enabled", "nodeSelector": "all()"}],
+                "ipPools": [dict(OPERATOR_DEFAULTS, name="default-ipv4-ippool", cidr="172.27.0.0/16", blockSize=26,
+                                 encapsulation="IPIPCrossSubnet", natOutgoing="Enabled", nodeSelector="all()")],
                 "mtu": 1480,
                 "nodeAddressAutodetectionV4": {"cidrs": ["192.168.10.0/24"]},
             }},
@@ -265,8 +270,9 @@ class TestRender:
         result = build(compute_network=COMPUTE_NETWORK, pod_cidr="10.244.0.0/16", block_size=24, mtu=1400,
                        encapsulation="VXLAN", nat_outgoing=False, node_address_autodetection={"interface": "eth1"})
         network = result["resources"][0]["spec"]["calicoNetwork"]
-        assert network["ipPools"] == [{"name": "default-ipv4-ippool", "cidr": "10.244.0.0/16", "blockSize": 24,
-                                       "encapsulation": "VXLAN", "natOutgoing": "Disabled", "nodeSelector": "all()"}]
+        assert network["ipPools"] == [dict(OPERATOR_DEFAULTS, name="default-ipv4-ippool", cidr="10.244.0.0/16",
+                                           blockSize=24, encapsulation="VXLAN", natOutgoing="Disabled",
+                                           nodeSelector="all()")]
         assert network["mtu"] == 1400
         assert network["nodeAddressAutodetectionV4"] == {"interface": "eth1"}
 
