@@ -241,7 +241,8 @@ resources:
         calicoNetwork:
           ipPools:
             - {name: default-ipv4-ippool, cidr: 172.27.0.0/16, blockSize: 26, encapsulation: IPIPCrossSubnet,
-               natOutgoing: Enabled, nodeSelector: all()}
+               natOutgoing: Enabled, nodeSelector: all(), allowedUses: [Workload, Tunnel], assignmentMode: Automatic,
+               disableBGPExport: false, disableNewAllocations: false}
           mtu: 1480
           nodeAddressAutodetectionV4: {cidrs: [192.168.10.0/24]}
 drift:
