@@ -63,6 +63,8 @@ BUILTIN_KINDS = [
     ("apps/v1", "Deployment", "deployments", True),
     ("apps/v1", "DaemonSet", "daemonsets", True),
     ("apps/v1", "StatefulSet", "statefulsets", True),
+    ("batch/v1", "Job", "jobs", True),
+    ("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", True),
     ("rbac.authorization.k8s.io/v1", "Role", "roles", True),
     ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
     ("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
@@ -606,6 +608,10 @@ class EmulatedApi(kmock.KubernetesEmulator):
                 new["status"] = copy.deepcopy(old["status"])
         if kind.kind in ("Deployment", "StatefulSet"):
             new.setdefault("spec", {}).setdefault("replicas", 1)
+        if kind.kind == "Secret" and isinstance(new.get("stringData"), dict):
+            new["data"] = dict(new.get("data") or {}, **{
+                key: base64.b64encode(str(value).encode()).decode()
+                for key, value in new.pop("stringData").items()})
         if kind.kind == "Namespace":
             new.setdefault("spec", {"finalizers": ["kubernetes"]})
             new.setdefault("status", {"phase": "Active"})

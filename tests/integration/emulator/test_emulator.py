@@ -396,3 +396,16 @@ def test_auto_ready_injects_webhook_ca_bundle_and_keeps_it_on_reapply(emulated_a
     assert first.webhooks[0].clientConfig.caBundle
     again = webhooks.server_side_apply(body=body, name="metallb", field_manager=FIELD_MANAGER)
     assert again.metadata.resourceVersion == first.metadata.resourceVersion
+
+
+def test_secret_string_data_is_stored_encoded_and_dry_run_stores_nothing(emulated_api):
+    secrets = dynamic_client(emulated_api).resources.get(api_version="v1", kind="Secret")
+    body = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/basic-auth",
+            "metadata": {"name": "peer"}, "stringData": {"password": "s3cret"}}
+    dry = secrets.create(namespace="default", body=body, dry_run="All")
+    assert dry.data.password == "czNjcmV0" and dry.stringData is None
+    assert emulated_api.get("Secret", "peer", "default") is None
+    secrets.create(namespace="default", body=body)
+    assert emulated_api.get("Secret", "peer", "default")["data"] == {"password": "czNjcmV0"}
+    assert [(e["verb"], e["dry_run"], e["changed"]) for e in emulated_api.journal()] == [
+        ("create", True, True), ("create", False, True)]
