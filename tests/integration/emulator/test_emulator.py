@@ -409,3 +409,23 @@ def test_secret_string_data_is_stored_encoded_and_dry_run_stores_nothing(emulate
     assert emulated_api.get("Secret", "peer", "default")["data"] == {"password": "czNjcmV0"}
     assert [(e["verb"], e["dry_run"], e["changed"]) for e in emulated_api.journal()] == [
         ("create", True, True), ("create", False, True)]
+
+
+def test_preloaded_objects_and_daemonsets_rolled_out_on_every_node(emulated_api_factory):
+    nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-%d" % i}}
+             for i in (1, 2)]
+    live_pool = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+                 "metadata": {"name": "default-ipv4-ippool"},
+                 "spec": {"cidr": "10.244.0.0/16", "blockSize": 26}}
+    api = emulated_api_factory(resources=nodes + [live_pool], auto_ready=["DaemonSet"])
+    assert api.get("IPPool", "default-ipv4-ippool")["spec"]["cidr"] == "10.244.0.0/16"
+    assert api.journal() == []  # preloading is not traffic
+
+    daemonsets = dynamic_client(api).resources.get(api_version="apps/v1", kind="DaemonSet")
+    created = daemonsets.create(namespace="kube-system", body={
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "calico-node"},
+        "spec": {"selector": {"matchLabels": {"k": "v"}}}})
+    assert created.status.desiredNumberScheduled == 2 and created.status.numberReady == 2
+
+    api.add_object({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-3"}})
+    assert len(api.objects(kind="Node")) == 3
