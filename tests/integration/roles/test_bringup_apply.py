@@ -208,9 +208,21 @@ def test_calico_guard_stops_a_pool_cidr_change_unless_allowed(emulated_api_facto
     assert [e for e in writes(api) if e["kind"] in ("Installation", "IPAddressPool", "ConfigMap")] == []
     assert api.get("Installation", "default")["spec"]["calicoNetwork"]["ipPools"][0]["cidr"] == "10.244.0.0/16"
 
+    # Allowed: the new pool is added and the old one disabled, then the role waits for the pods.
     allowed = bringup(api, site, calico_allow_migration=True)
-    assert allowed.rc == 0, allowed
-    assert [e["kind"] for e in writes(api) if e["kind"] == "Installation"]
+    assert allowed.rc != 0
+    assert "calico_migration_pending" in allowed.stdout
+    pools = {p["cidr"]: p for p in api.get("Installation", "default")["spec"]["calicoNetwork"]["ipPools"]}
+    assert set(pools) == {"10.244.0.0/16", "172.27.0.0/16"}
+    assert pools["10.244.0.0/16"].get("disableNewAllocations") is True
+    assert not pools["172.27.0.0/16"].get("disableNewAllocations")
+
+    # Pods recycled: the old pool goes, and the run goes on to MetalLB and CoreDNS.
+    finished = bringup(api, site, calico_allow_migration=True, calico_migration_pods_recycled=True)
+    assert finished.rc == 0, finished
+    pools = api.get("Installation", "default")["spec"]["calicoNetwork"]["ipPools"]
+    assert [p["cidr"] for p in pools] == ["172.27.0.0/16"]
+    assert api.get("IPAddressPool", "default", "metallb-system")
 
 
 def test_metallb_guard_keeps_assigned_service_ips_unless_allowed(emulated_api_factory, site):
