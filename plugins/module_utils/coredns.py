@@ -17,7 +17,7 @@ What this collection manages in a Corefile, and nothing else:
   given names are (re)written and every other entry, file and option is kept.
 
 Validation refuses what CoreDNS would refuse at start-up and what would break cluster DNS; each
-problem is a finding with a stable code (docs/codes-coredns.md).
+problem is a finding with a stable code (docs/codes.md).
 """
 
 from __future__ import absolute_import, division, print_function

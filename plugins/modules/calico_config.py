@@ -157,7 +157,7 @@ notes:
     C(calico_autodetection_invalid), C(calico_mtu_invalid), C(calico_mtu_too_large), C(calico_mtu_not_applied),
     C(calico_pool_overlap), C(calico_extra_pool), C(calico_immutable_change), C(calico_migration_pending),
     C(calico_migration_temporary_cidr_required), C(calico_migration_temporary_cidr_invalid),
-    C(calico_install_mode_mismatch), C(calico_live_invalid). See docs/codes-calico.md."
+    C(calico_install_mode_mismatch), C(calico_live_invalid). See docs/codes.md."
 requirements:
   - netaddr
   - PyYAML (for I(dest))
