@@ -637,6 +637,34 @@ def _check_against_compute_network(network, compute_network):
     return findings
 
 
+def customize_release_manifest(objects, mtu=None, autodetection_method=None):
+    """calico.yaml's own objects with the site's pod MTU and node address autodetection.
+
+    In a manifest install calico-node takes its MTUs from ``veth_mtu`` in the calico-config
+    ConfigMap through FELIX_* environment variables, and environment beats FelixConfiguration,
+    so the MTU has to be set here as well. Returns new objects; the input is not changed.
+    """
+    result = []
+    for obj in objects:
+        if not isinstance(obj, dict):
+            continue
+        obj = copy.deepcopy(obj)
+        kind = obj.get("kind")
+        name = (obj.get("metadata") or {}).get("name")
+        if kind == "ConfigMap" and name == "calico-config" and mtu is not None:
+            obj.setdefault("data", {})["veth_mtu"] = str(mtu)
+        if kind == "DaemonSet" and name == "calico-node" and autodetection_method:
+            containers = obj.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+            for container in containers:
+                if container.get("name") != "calico-node":
+                    continue
+                env = [item for item in container.get("env", []) if item.get("name") != "IP_AUTODETECTION_METHOD"]
+                env.append({"name": "IP_AUTODETECTION_METHOD", "value": autodetection_method})
+                container["env"] = env
+        result.append(obj)
+    return result
+
+
 def build(settings):
     """Render Calico's configuration for one cluster. See the module documentation for keys."""
     s = dict(settings)

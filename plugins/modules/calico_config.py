@@ -139,6 +139,13 @@ options:
         size change on the same CIDR, or a wider or narrower CIDR). Calico refuses overlapping pools, so
         pods move to the temporary pool and back.
     type: str
+  release_manifest:
+    description:
+      - Path, on the controller, of Calico's C(calico.yaml) release manifest (I(install_mode=manifest)).
+        Its objects come back in C(release_resources) with C(veth_mtu) in the C(calico-config) ConfigMap
+        set to the pod MTU and C(IP_AUTODETECTION_METHOD) on calico-node set to the autodetection method:
+        calico-node reads both from there, and its environment beats a FelixConfiguration.
+    type: path
   dest:
     description:
       - Also write the resources, as multi-document YAML in apply order, to this file. It is written
@@ -320,6 +327,13 @@ ip_autodetection_method:
   returned: success
   type: str
   sample: cidr=192.168.10.0/24
+release_resources:
+  description: The objects of I(release_manifest), with the site's pod MTU and autodetection method set.
+  returned: when I(release_manifest) is given
+  type: list
+  elements: dict
+  sample: [{apiVersion: v1, kind: ConfigMap, metadata: {name: calico-config, namespace: kube-system},
+            data: {veth_mtu: "1480"}}]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -347,8 +361,20 @@ ARGUMENT_SPEC = dict(
     live=dict(type="list", elements="raw", default=[]),
     allow_migration=dict(type="bool", default=False),
     migration_temporary_cidr=dict(type="str"),
+    release_manifest=dict(type="path"),
     dest=dict(type="path"),
 )
+
+
+def _customized_release(module, rendered):
+    if not manifest_file.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
+    try:
+        with open(module.params["release_manifest"], "rb") as handle:
+            objects = list(manifest_file.yaml.safe_load_all(handle))
+    except (IOError, OSError, manifest_file.yaml.YAMLError) as error:
+        module.fail_json(msg="[calico_release_manifest_unreadable] release_manifest: %s" % error)
+    return calico.customize_release_manifest(objects, rendered["mtu"], rendered["ip_autodetection_method"])
 
 
 def main():
@@ -361,6 +387,8 @@ def main():
     rendered = calico.build(module.params)
     findings = rendered["findings"]
     result = dict((key, value) for key, value in rendered.items() if key != "findings")
+    if module.params["release_manifest"]:
+        result["release_resources"] = _customized_release(module, rendered)
     result["changed"] = False
     if module.params["dest"] and not errors_of(findings):
         changed, diff = manifest_file.write_text(module, module.params["dest"],
