@@ -85,6 +85,18 @@ STAND_INS = {
         namespace("tigera-operator"), workload("Deployment", "tigera-operator", "tigera-operator"),
         namespace("calico-system"), workload("DaemonSet", "calico-node", "calico-system"),
     ],
+    # Calico manifest install: calico.yaml with the objects whose values the role sets.
+    "calico.yaml": [
+        crd("ippools", "crd.projectcalico.org", "IPPool", "v1", scope="Cluster"),
+        crd("felixconfigurations", "crd.projectcalico.org", "FelixConfiguration", "v1", scope="Cluster"),
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "calico-config", "namespace": "kube-system"},
+         "data": {"veth_mtu": "0", "calico_backend": "bird"}},
+        dict(workload("DaemonSet", "calico-node", "kube-system"), spec=dict(
+            workload("DaemonSet", "calico-node", "kube-system")["spec"], template={
+                "metadata": {"labels": {"app": "calico-node"}},
+                "spec": {"containers": [{"name": "calico-node", "image": "example.invalid/node:1",
+                                         "env": [{"name": "IP_AUTODETECTION_METHOD", "value": "first-found"}]}]}})),
+    ],
     "metallb-native.yaml": [
         namespace("metallb-system"),
         crd("ipaddresspools", "metallb.io", "IPAddressPool", "v1beta1"),
@@ -143,6 +155,7 @@ def site(tmp_path):
         "calico_operator_crds_sha256": digests["operator-crds.yaml"],
         "calico_tigera_operator_sha256": digests["tigera-operator.yaml"],
         "metallb_manifest_sha256": digests["metallb-native.yaml"],
+        "calico_manifest_sha256": digests["calico.yaml"],
         "calico_ready_timeout": 20, "metallb_ready_timeout": 20, "coredns_ready_timeout": 6,
         "metallb_apply_retries": 2,
     })
@@ -259,3 +272,15 @@ def test_coredns_rollback_puts_the_previous_corefile_back(emulated_api_factory, 
     assert "forward . 192.168.10.2" in corefiles[0]  # the new one was tried
     assert corefiles[1] == KUBEADM_COREFILE  # then the previous one put back
     assert api.get("ConfigMap", "coredns", "kube-system")["data"]["Corefile"] == KUBEADM_COREFILE
+
+
+def test_manifest_mode_puts_the_site_mtu_into_calico_yaml(emulated_api_factory, site):
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    run = bringup(api, site, calico_install_mode="manifest", calico_encapsulation="VXLAN")
+    assert run.rc == 0, run
+    assert api.get("ConfigMap", "calico-config", "kube-system")["data"]["veth_mtu"] == "1450"
+    env = api.get("DaemonSet", "calico-node", "kube-system")["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "IP_AUTODETECTION_METHOD", "value": "cidr=192.168.10.0/24"} in env
+    pool = api.get("IPPool", "default-ipv4-ippool")
+    assert pool["spec"]["cidr"] == "172.27.0.0/16" and pool["spec"]["vxlanMode"] == "Always"
+    assert api.get("FelixConfiguration", "default")["spec"]["vxlanMTU"] == 1450
