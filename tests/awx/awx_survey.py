@@ -78,23 +78,40 @@ def spec_errors(survey):
     return errors
 
 
-def extra_vars(survey, answers):
-    """The extra vars of a job launched with these answers (a dict: variable -> answer).
+def answer_errors(question, value):
+    """AWX's check of one answer (or default) against its question: a non-empty list means refused."""
+    qtype = question["type"]
+    if qtype in ("text", "textarea", "password"):
+        return [] if isinstance(value, str) else ["not a string"]
+    if qtype == "integer":
+        return [] if isinstance(value, int) and not isinstance(value, bool) else ["not an integer"]
+    if qtype == "float":
+        return [] if isinstance(value, (int, float)) and not isinstance(value, bool) else ["not a number"]
+    if qtype == "multiselect":
+        if not isinstance(value, list):
+            return ["not a list"]
+        return ["%r is not a choice" % v for v in value if v not in choices_of(question)]
+    return [] if value in choices_of(question) else ["%r is not a choice" % value]
 
-    Answers are given as an operator types them (strings); a question not answered takes its
-    default, an empty default included, which is the harder case for the playbooks.
+
+def extra_vars(survey, answers):
+    """The extra vars of a job launched through the API with these answers.
+
+    `answers` maps variables to what the operator entered: strings for text and choice
+    questions, numbers for integer and float ones, lists for multiselect ones. An answer AWX
+    would refuse fails the test. A question left unanswered takes its default only when the
+    default passes the same check: so an empty text default arrives as "", while an empty
+    integer default, or a multiselect default (a string), leaves the variable unset.
     """
-    unknown = set(answers) - set(q["variable"] for q in survey["spec"])
+    questions = dict((q["variable"], q) for q in survey["spec"])
+    unknown = set(answers) - set(questions)
     assert not unknown, "not survey questions: %s" % sorted(unknown)
     result = {}
-    for question in survey["spec"]:
-        variable, qtype = question["variable"], question["type"]
-        value = answers.get(variable, question.get("default", ""))
-        if qtype == "multiselect":
-            value = [v for v in value.splitlines() if v.strip()] if isinstance(value, str) else list(value)
-        elif qtype in ("integer", "float") and value != "":
-            value = int(value) if qtype == "integer" else float(value)
-        else:
-            value = value if isinstance(value, str) else str(value)
-        result[variable] = value
+    for variable, question in questions.items():
+        if variable in answers:
+            errors = answer_errors(question, answers[variable])
+            assert not errors, "AWX refuses %s=%r: %s" % (variable, answers[variable], errors)
+            result[variable] = answers[variable]
+        elif question.get("default") is not None and not answer_errors(question, question["default"]):
+            result[variable] = question["default"]
     return result
