@@ -9,8 +9,10 @@
 
 TEST_SUITES += molecule
 
+# A scenario's ephemeral folder belongs to the checkout: one bundle run per checkout at a time.
 # edge_nodes uses fixed namespace names and a fixed management network: one run per machine,
 # whichever checkout it comes from.
+MOLECULE_BUNDLE_LOCK ?= $(BUILD)/molecule-bundle.lock
 MOLECULE_EDGE_LOCK ?= $(firstword $(wildcard /run/lock) /tmp)/edgeops-molecule-edge_nodes.lock
 
 .PHONY: molecule molecule-bundle molecule-edge_nodes molecule-default
@@ -25,7 +27,7 @@ molecule: venv os-packages
 	if [ -n "$$failed" ]; then echo "molecule: failed:$$failed"; exit 1; fi
 
 molecule-bundle: venv
-	molecule test -s bundle
+	flock --timeout 1800 $(MOLECULE_BUNDLE_LOCK) molecule test -s bundle
 
 molecule-edge_nodes: venv
 	@if [ "$$(id -u)" -ne 0 ]; then \
