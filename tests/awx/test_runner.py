@@ -245,23 +245,16 @@ def test_bundle_bringup_with_bgp_keeps_token_and_password_out_of_every_event(tmp
     assert job.files_holding(password) == [], "the BGP password leaked"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "roles/compute_network gathers facts with gather_subset [network], which still includes the "
-    "'min' subset and so ansible_env: on a local-connection node (the kind example, a controller "
-    "that is a node) the job's environment, K8S_AUTH_API_KEY included, lands in the setup event. "
-    "Fix: gather_subset ['!all', '!min', 'network'] in roles/compute_network/tasks/main.yml."))
 def test_reading_the_nodes_keeps_the_token_out_of_the_events(tmp_path):
+    """Fact gathering on a local-connection node (the EE itself, the kind example) must not
+    publish the job's environment: only the network subset is gathered."""
     answers = dict(SITE, compute_network_gather_nodes="true", compute_network_interface="lo")
     job = Job(tmp_path, "playbooks/validate.yml", answers)
     assert job.task_events("runner_on_ok", "Read the compute interface of every node")
     assert job.files_holding(job.token) == [], "the K8S_AUTH_API_KEY value leaked"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "An empty text answer arrives as '' (AWX's launch form sends the fields it shows). "
-    "roles/compute_network/meta/argument_specs.yml types compute_network_bgp_peers as a list of "
-    "dicts, and the role's argument validation cannot turn '' into one, so the job fails before the "
-    "check. The task itself already drops '' (default(omit, true)). Fix: type raw in the argument spec."))
 def test_empty_bgp_peers_answer_is_no_peers(tmp_path):
+    """An empty text answer arrives as '' (the launch form sends the fields it shows)."""
     job = Job(tmp_path, "playbooks/validate.yml", dict(SITE, compute_network_bgp_peers=""))
     assert job.result.status == "successful", job.stdout
