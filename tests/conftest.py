@@ -4,6 +4,7 @@
 ``ansible-test`` the collection already sits in a real ``ansible_collections`` tree.
 """
 
+import importlib.util
 import os
 import sys
 
@@ -11,6 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
 
 try:
-    import ansible_collections.edgeops.k8s_network  # noqa: F401
+    HAS_COLLECTION = importlib.util.find_spec("ansible_collections.edgeops.k8s_network") is not None
 except ImportError:
+    HAS_COLLECTION = False
+if not HAS_COLLECTION:
     sys.path.insert(0, COLLECTIONS)

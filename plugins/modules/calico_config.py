@@ -143,7 +143,7 @@ options:
     description:
       - Path, on the controller, of Calico's C(calico.yaml) release manifest (I(install_mode=manifest)).
         Its objects come back in C(release_resources) with C(veth_mtu) in the C(calico-config) ConfigMap
-        set to the pod MTU and C(IP_AUTODETECTION_METHOD) on calico-node set to the autodetection method:
+        set to the pod MTU and C(IP_AUTODETECTION_METHOD) on calico-node set to the autodetection method.
         calico-node reads both from there, and its environment beats a FelixConfiguration.
     type: path
   dest:

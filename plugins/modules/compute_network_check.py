@@ -20,8 +20,8 @@ description:
     normalised network that the renderers (M(edgeops.k8s_network.calico_config),
     M(edgeops.k8s_network.metallb_config), M(edgeops.k8s_network.coredns_config)) take as input.
   - Ranges are handled as ranges, never expanded address by address, so a /8 costs what a /30 costs.
-  - Pure computation: run it once per cluster on the controller (C(delegate_to: localhost),
-    C(run_once: true)). It never changes anything.
+  - "Pure computation: run it once per cluster on the controller (C(delegate_to: localhost),
+    C(run_once: true)). It never changes anything."
   - Every list option also accepts a comma-separated string, so AWX survey answers work as typed.
 author:
   - edgeops maintainers (@edgeops)

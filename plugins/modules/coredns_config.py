@@ -271,7 +271,8 @@ def main():
     if dest:
         # type=path has already expanded ~ and variables
         dest_changed, dest_diff = manifest_file.write_text(module, dest, coredns.dump_resources(resources))
-        result["changed"] = result["changed"] or dest_changed
+        # With dest, the module's effect is the file: a Corefile given for a bundle is not live.
+        result["changed"] = dest_changed
         result["dest"] = os.path.abspath(dest)
         diffs.append(dest_diff)
     if module._diff:

@@ -216,7 +216,7 @@ def test_wrong_answer_stops_bringup_before_anything_is_written(tmp_path):
 
 def test_bundle_bringup_with_bgp_keeps_token_and_password_out_of_every_event(tmp_path):
     password = "bgp-session-DO-NOT-LEAK-%s" % os.urandom(8).hex()
-    answers = dict(SITE, k8s_network_mode="bundle", metallb_protocol="bgp", calico_encapsulation="VXLAN",
+    answers = dict(SITE, k8s_network_mode="bundle", metallb_protocol="bgp",
                    compute_network_encapsulation="VXLAN",
                    compute_network_bgp_peers="peer_address=192.168.10.1 peer_asn=64512 my_asn=64513",
                    coredns_forwarders="192.168.10.2")

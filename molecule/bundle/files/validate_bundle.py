@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Validate every object of a bundle folder against the upstream schemas.
 
 Usage: validate_bundle.py PROJECT_DIR BUNDLE_DIR

@@ -22,7 +22,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
-from emulator.fixtures import emulated_api_factory, run_playbook  # noqa: E402,F401
+from emulator.fixtures import emulated_api_factory, run_playbook  # noqa: E402,F401 pylint: disable=unused-import
 
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 BRINGUP = os.path.join(REPO, "playbooks", "bringup.yml")

@@ -146,7 +146,7 @@ class Site(object):
         environ.pop("ANSIBLE_CONFIG", None)
         environ.update(env)
         proc = subprocess.run([ansible_playbook(), "-i", "localhost,", "-c", "local", "play.yml"],
-                              cwd=str(self.tmp), env=environ, capture_output=True, text=True, timeout=300)
+                              cwd=str(self.tmp), env=environ, capture_output=True, text=True, timeout=300, check=False)
         recap = re.search(r"^localhost\s*:\s*(.*)$", proc.stdout, re.MULTILINE)
         counters = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", recap.group(1))) if recap else {}
         return proc.returncode, counters, proc.stdout + proc.stderr
@@ -166,7 +166,7 @@ def failure_message(text):
 # -- the kind configuration, rendered without docker or kind ---------------------------------------
 
 def test_render_only_writes_the_kind_config_from_the_settings(site):
-    rc, _, text = site.run({
+    rc, _stdout, text = site.run({
         "kind_cluster_render_only": True,
         "kind_cluster_name": "lab",
         "kind_cluster_workers": "3",
@@ -190,7 +190,7 @@ def test_render_only_writes_the_kind_config_from_the_settings(site):
 
 
 def test_render_only_defaults_and_dns_domain_patch(site):
-    rc, _, text = site.run({"kind_cluster_render_only": True, "compute_network_cluster_domain": "edge.example"})
+    rc, _stdout, text = site.run({"kind_cluster_render_only": True, "compute_network_cluster_domain": "edge.example"})
     assert rc == 0, text
 
     config = yaml.safe_load((site.work / "edgeops-config.yaml").read_text())
@@ -248,7 +248,7 @@ def test_derived_settings_pass_the_compute_network_check(site):
         {"name": "Keep the result", "ansible.builtin.copy": {
             "content": "{{ compute_network | to_json }}", "dest": str(site.tmp / "network.out"), "mode": "0644"}},
     ]
-    rc, _, text = site.run({}, tasks=tasks)
+    rc, _stdout, text = site.run({}, tasks=tasks)
     assert rc == 0, text
 
     checked = json.loads((site.tmp / "network.out").read_text())
@@ -271,7 +271,7 @@ def test_carving_follows_the_subnet_and_prefix(site, prefix, subnet, gateway, ex
     base = subnet.split("/")[0].rsplit(".", 1)[0]
     site.set_network(network(ipv4=(ipv4,), mtu=None, nodes={
         "edgeops-control-plane": base + ".2", "edgeops-worker": base + ".3", "edgeops-worker2": base + ".4"}))
-    rc, _, text = site.run({"kind_cluster_service_ip_prefix": prefix})
+    rc, _stdout, text = site.run({"kind_cluster_service_ip_prefix": prefix})
     assert rc == 0, text
 
     settings = yaml.safe_load((site.work / "edgeops-settings.yml").read_text())
@@ -283,7 +283,7 @@ def test_carving_follows_the_subnet_and_prefix(site, prefix, subnet, gateway, ex
 
 
 def test_given_external_service_ips_are_taken_as_they_are(site):
-    rc, _, text = site.run({"kind_cluster_external_service_ips": "172.18.200.10-172.18.200.20"})
+    rc, _stdout, text = site.run({"kind_cluster_external_service_ips": "172.18.200.10-172.18.200.20"})
     assert rc == 0, text
     settings = yaml.safe_load((site.work / "edgeops-settings.yml").read_text())
     assert settings["compute_network_external_service_ips"] == "172.18.200.10-172.18.200.20"
@@ -297,7 +297,7 @@ def test_given_external_service_ips_are_taken_as_they_are(site):
 ])
 def test_unusable_network_fails_with_its_code(site, network_data, variables, expected):
     site.set_network(network_data)
-    rc, _, text = site.run(variables)
+    rc, _stdout, text = site.run(variables)
 
     assert rc != 0
     message = failure_message(text)
@@ -317,7 +317,7 @@ def test_unusable_network_fails_with_its_code(site, network_data, variables, exp
     ({}, {"FAKE_IMAGE_MISSING": "1"}, "node image kindest/node:v1.33.1 is not on this machine and could not be pulled: "),
 ])
 def test_missing_prerequisite_fails_early_in_one_line(site, variables, env, expected):
-    rc, _, text = site.run(variables, **env)
+    rc, _stdout, text = site.run(variables, **env)
 
     assert rc != 0
     message = failure_message(text)
@@ -329,7 +329,7 @@ def test_missing_prerequisite_fails_early_in_one_line(site, variables, env, expe
 # -- absent ----------------------------------------------------------------------------------------
 
 def test_absent_deletes_the_cluster_and_its_files_once(site):
-    rc, _, text = site.run({})
+    rc, _stdout, text = site.run({})
     assert rc == 0, text
     assert (site.work / "edgeops.kubeconfig").exists()
 
@@ -356,7 +356,7 @@ def run_or_skip(tmp_path, tools):
     for name, text in tools.items():
         write_exe(bin_dir / name, text)
     env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
-    return subprocess.run(["/bin/bash", RUN_OR_SKIP], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(["/bin/bash", RUN_OR_SKIP], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.mark.parametrize("tools, reason", [

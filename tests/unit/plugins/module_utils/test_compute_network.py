@@ -226,7 +226,7 @@ def test_slash_eight_costs_what_a_slash_thirty_costs():
 
     def best_of(settings, repeat=5):
         best = None
-        for _ in range(repeat):
+        for _attempt in range(repeat):
             start = time.perf_counter()
             check_compute_network(settings)
             elapsed = time.perf_counter() - start

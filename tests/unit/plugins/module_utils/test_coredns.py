@@ -271,7 +271,7 @@ def test_merge_without_settings_changes_nothing(path):
 def test_merge_is_idempotent(path):
     once, findings = coredns.merge(read(path), domain_of(path), **SETTINGS)
     assert codes(findings, "error") == []
-    twice, _ = coredns.merge(once, domain_of(path), **SETTINGS)
+    twice, _unused = coredns.merge(once, domain_of(path), **SETTINGS)
     assert twice == once
 
 
@@ -286,7 +286,7 @@ def _managed(line):
 @pytest.mark.parametrize("path", CORPUS, ids=os.path.basename)
 def test_merge_keeps_every_unmanaged_line_and_comment(path):
     text = read(path)
-    merged, _ = coredns.merge(text, domain_of(path), **SETTINGS)
+    merged, _unused = coredns.merge(text, domain_of(path), **SETTINGS)
     removed = [line for line in difflib.ndiff(text.splitlines(), merged.splitlines()) if line.startswith("- ")]
     assert all(_managed(line[2:]) for line in removed), removed
     for line in text.splitlines():
@@ -306,7 +306,7 @@ def test_merge_into_the_kubeadm_default_exactly():
 
 
 def test_merge_updates_a_legacy_proxy_in_place():
-    merged, _ = coredns.merge(read("kubeadm-1.13.Corefile"), forwarders=["10.0.0.2"])
+    merged, _unused = coredns.merge(read("kubeadm-1.13.Corefile"), forwarders=["10.0.0.2"])
     assert "    proxy . 10.0.0.2\n" in merged and "forward" not in merged
 
 
@@ -338,17 +338,17 @@ def test_user_stub_block_is_never_removed():
 
 def test_managed_stub_block_goes_away_with_its_zone():
     text = read("kubeadm-current.Corefile")
-    added, _ = coredns.merge(text, stub_domains={"a.example": "10.0.0.53", "b.example": "10.0.0.54"})
+    added, _unused = coredns.merge(text, stub_domains={"a.example": "10.0.0.53", "b.example": "10.0.0.54"})
     assert "\na.example:53 {" in added and "\nb.example:53 {" in added
-    one, _ = coredns.merge(added, stub_domains={"b.example": "10.0.0.54"})
+    one, _unused = coredns.merge(added, stub_domains={"b.example": "10.0.0.54"})
     assert "a.example" not in one and "\nb.example:53 {" in one
     assert coredns.merge(one, stub_domains={})[0] == text
 
 
 def test_managed_hosts_block_holds_exactly_the_given_entries():
     text = read("kubeadm-current.Corefile")
-    first, _ = coredns.merge(text, hosts=[{"ip": "10.0.0.1", "names": ["a.example"]}])
-    second, _ = coredns.merge(first, hosts=[{"ip": "10.0.0.2", "names": ["b.example"]}])
+    first, _unused = coredns.merge(text, hosts=[{"ip": "10.0.0.1", "names": ["a.example"]}])
+    second, _unused = coredns.merge(first, hosts=[{"ip": "10.0.0.2", "names": ["b.example"]}])
     assert "10.0.0.1" not in second and "       10.0.0.2 b.example\n       fallthrough\n" in second
     assert coredns.merge(second, hosts=[])[0] == text
 
@@ -412,7 +412,7 @@ def test_replace_drops_customisations():
     assert findings == []
     assert text == read("kubeadm-edge-local.Corefile").replace("forward . /etc/resolv.conf", "forward . 10.0.0.2")
     live = read("rewrite.Corefile")
-    replaced, _ = coredns.render(live, "cluster.local", strategy="replace")
+    replaced, _unused = coredns.render(live, "cluster.local", strategy="replace")
     assert replaced == coredns.kubeadm_default()
 
 

@@ -17,7 +17,7 @@ GOOD = {
 }
 
 
-def run(capsys, **args):
+def run(capsys, args):
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             compute_network_check.main()
@@ -25,7 +25,7 @@ def run(capsys, **args):
 
 
 def test_good_site_passes_unchanged(capsys):
-    result = run(capsys, **GOOD)
+    result = run(capsys, GOOD)
     assert not result.get("failed")
     assert result["changed"] is False
     assert result["findings"] == []
@@ -34,8 +34,8 @@ def test_good_site_passes_unchanged(capsys):
 
 
 def test_errors_fail_with_every_code_in_msg(capsys):
-    result = run(capsys, **dict(GOOD, dns_servers="127.0.0.53", pod_cidr="10.233.0.0/16",
-                                service_cidr="10.233.0.0/18", field_prefix="compute_network_"))
+    result = run(capsys, dict(GOOD, dns_servers="127.0.0.53", pod_cidr="10.233.0.0/16",
+                              service_cidr="10.233.0.0/18", field_prefix="compute_network_"))
     assert result["failed"] is True
     assert "[dns_server_loopback] compute_network_dns_servers" in result["msg"]
     assert "[cidr_overlap] compute_network_pod_cidr" in result["msg"]
@@ -43,7 +43,7 @@ def test_errors_fail_with_every_code_in_msg(capsys):
 
 
 def test_fail_on_error_false_returns_findings(capsys):
-    result = run(capsys, **dict(GOOD, mtu=9000, fail_on_error=False))
+    result = run(capsys, dict(GOOD, mtu=9000, fail_on_error=False))
     assert not result.get("failed")
     assert [f["code"] for f in result["findings"]] == ["mtu_out_of_range"]
 
@@ -51,22 +51,22 @@ def test_fail_on_error_false_returns_findings(capsys):
 def test_warnings_shown_and_strict_fails(capsys, monkeypatch):
     shown = []
     monkeypatch.setattr(compute_network_check.AnsibleModule, "warn", lambda self, text: shown.append(text))
-    result = run(capsys, **dict(GOOD, external_service_ips=""))
+    result = run(capsys, dict(GOOD, external_service_ips=""))
     assert not result.get("failed")
     assert [text.split()[0] for text in shown] == ["[service_ips_empty]"]
-    strict = run(capsys, **dict(GOOD, external_service_ips="", strict=True))
+    strict = run(capsys, dict(GOOD, external_service_ips="", strict=True))
     assert strict["failed"] is True
     assert "[service_ips_empty]" in strict["msg"]
 
 
 def test_check_mode_runs_the_check(capsys):
-    result = run(capsys, _ansible_check_mode=True, **dict(GOOD, vlan_id=5000))
+    result = run(capsys, dict(GOOD, vlan_id=5000, _ansible_check_mode=True))
     assert result["failed"] is True
     assert "[vlan_id_invalid]" in result["msg"]
 
 
 def test_survey_strings_are_accepted(capsys):
-    result = run(capsys, **dict(GOOD, node_count="2", node_ips="192.168.10.11, 192.168.10.12, 192.168.10.13",
-                                strict="no", profile="kubernetes"))
+    result = run(capsys, dict(GOOD, node_count="2", node_ips="192.168.10.11, 192.168.10.12, 192.168.10.13",
+                              strict="no", profile="kubernetes"))
     assert not result.get("failed"), result.get("msg")
     assert result["compute_network"]["node_ips"]["count"] == 3
