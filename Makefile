@@ -1,6 +1,6 @@
 # edgeops.k8s_network: development and CI entry points.
 #
-#   make demo     set up, then check the example site and print its compute network
+#   make demo     set up, then check the example site and render its bring-up as a bundle
 #   make test     set up, then run every suite that can run here (the CI job, see .ci/run)
 #
 # Everything installs itself from PyPI (and, as root, Debian apt); nothing comes from Galaxy.
@@ -30,8 +30,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # -rs: every skipped test is listed with its reason, so a skip is never silent.
 PYTEST_FLAGS ?= -p no:cacheprovider -rs -o asyncio_default_fixture_loop_scope=function
 DEMO_INVENTORY ?= examples/single-node
-# Until the roles are ready the demo only checks the site; render.yml can follow it here.
-DEMO_PLAYBOOKS ?= playbooks/validate.yml
+# Check the site and print its compute network, then bring it up: the example site sets
+# k8s_network_mode=bundle (no cluster here), so bringup renders the bundle and lists it.
+DEMO_PLAYBOOKS ?= playbooks/validate.yml playbooks/bringup.yml
 
 # Debian packages the suites need: sshd for network-namespace nodes, ping/arping for the probe,
 # shellcheck so that `ansible-test sanity` checks shell scripts instead of skipping them.
@@ -46,7 +47,7 @@ TEST_SUITES := unit integration sanity lint build-check
 .PHONY: help venv os-packages test $(TEST_SUITES) unit integration sanity lint build-check demo clean
 
 help:
-	@echo "make demo         check examples/single-node and print its compute network"
+	@echo "make demo         check examples/single-node, then render its bring-up as a bundle"
 	@echo "make test         venv, OS packages (as root), then: $(TEST_SUITES)"
 	@echo "make venv         .venv and .build/collections (idempotent)"
 	@echo "make unit | integration | sanity | lint | build-check   one suite"
