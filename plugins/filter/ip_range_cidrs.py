@@ -59,19 +59,13 @@ _value:
   elements: str
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.filter_ranges import ranges_of
 
 
 def ip_range_cidrs(value):
     """The minimal CIDR list covering exactly the addresses of ``value``."""
-    if not ipranges.HAS_NETADDR:
-        raise AnsibleFilterError("ip_range_cidrs needs the Python library netaddr on the controller (pip install netaddr)")
-    try:
-        return ipranges.range_to_cidrs(ipranges.as_ranges(value))
-    except ipranges.AddressError as error:
-        raise AnsibleFilterError("%s: %s" % (error.code, error.message))
+    return ipranges.range_to_cidrs(ranges_of(value, "ip_range_cidrs"))
 
 
 class FilterModule(object):

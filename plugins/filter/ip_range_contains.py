@@ -65,24 +65,14 @@ _value:
   type: bool
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
-
-
-def _ranges(value, side):
-    try:
-        return ipranges.as_ranges(value)
-    except ipranges.AddressError as error:
-        raise AnsibleFilterError("%s: %s: %s" % (error.code, side, error.message))
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.filter_ranges import ranges_of
 
 
 def ip_range_contains(container, item):
     """True when every address of ``item`` lies in the union of ``container``."""
-    if not ipranges.HAS_NETADDR:
-        raise AnsibleFilterError("ip_range_contains needs the Python library netaddr on the controller (pip install netaddr)")
-    outers = _ranges(container, "container")
-    inners = _ranges(item, "item")
+    outers = ranges_of(container, "ip_range_contains", "container")
+    inners = ranges_of(item, "ip_range_contains", "item")
     return all(ipranges.contains_all(outers, inner) for inner in inners)
 
 

@@ -60,19 +60,13 @@ _value:
   type: int
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.filter_ranges import ranges_of
 
 
 def ip_range_size(value):
     """Number of distinct addresses in ``value``."""
-    if not ipranges.HAS_NETADDR:
-        raise AnsibleFilterError("ip_range_size needs the Python library netaddr on the controller (pip install netaddr)")
-    try:
-        return ipranges.range_size(ipranges.as_ranges(value))
-    except ipranges.AddressError as error:
-        raise AnsibleFilterError("%s: %s" % (error.code, error.message))
+    return ipranges.range_size(ranges_of(value, "ip_range_size"))
 
 
 class FilterModule(object):

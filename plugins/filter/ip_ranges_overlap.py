@@ -71,24 +71,14 @@ _value:
   type: bool
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
-
-
-def _ranges(value, side):
-    try:
-        return ipranges.as_ranges(value)
-    except ipranges.AddressError as error:
-        raise AnsibleFilterError("%s: %s: %s" % (error.code, side, error.message))
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.filter_ranges import ranges_of
 
 
 def ip_ranges_overlap(value, other):
     """True when ``value`` and ``other`` share at least one address."""
-    if not ipranges.HAS_NETADDR:
-        raise AnsibleFilterError("ip_ranges_overlap needs the Python library netaddr on the controller (pip install netaddr)")
-    left = _ranges(value, "input")
-    right = _ranges(other, "other")
+    left = ranges_of(value, "ip_ranges_overlap", "input")
+    right = ranges_of(other, "ip_ranges_overlap", "other")
     return any(ipranges.overlaps(a, b) for a in left for b in right)
 
 

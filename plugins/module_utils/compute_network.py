@@ -20,6 +20,7 @@ import re
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
 
 try:
@@ -51,8 +52,6 @@ MAX_SERVICE_CIDR_PREFIX_V4 = 12
 
 # kube-dns listens on the tenth address of the service CIDR (kubeadm's choice).
 CLUSTER_DNS_INDEX = 10
-
-ASN_RANGES = ((1, 65534), (131072, 4294967294))
 
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -366,16 +365,9 @@ def check_vlan(check, vlan_id):
 
 
 def _asn(check, label, value):
-    number = None
-    if value is not None and not isinstance(value, bool):
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = None
-    if number is None or not any(low <= number <= high for low, high in ASN_RANGES):
-        check.error("bgp_asn_invalid", "bgp_peers", "%s: %r is not a usable ASN (1-65534 or 131072-4294967294)"
-                    % (label, value))
-        return None
+    number = usable_asn(value)
+    if number is None:
+        check.error("bgp_asn_invalid", "bgp_peers", "%s: %r is not a usable ASN (%s)" % (label, value, ASN_RANGES_TEXT))
     return number
 
 

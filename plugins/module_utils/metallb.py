@@ -35,6 +35,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
 
 try:
@@ -57,7 +58,6 @@ POOL_KEYS = ("name", "addresses", "auto_assign", "avoid_buggy_ips")
 PEER_KEYS = ("name", "peer_address", "peer_asn", "my_asn", "password", "password_secret", "hold_time")
 
 # Same bounds as compute_network_check: 0, AS_TRANS and the reserved 65535-131071 block are refused.
-ASN_RANGES = ((1, 65534), (131072, 4294967294))
 # BGP carries the hold time in 16 bits; below 3 s (other than 0, "no keepalives") RFC 4271 refuses it.
 HOLD_TIME_MAX = 65535
 
@@ -137,15 +137,9 @@ def format_duration(seconds):
 
 
 def _asn(found, field, value):
-    number = None
-    if value is not None and not isinstance(value, bool):
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = None
-    if number is None or not any(low <= number <= high for low, high in ASN_RANGES):
-        found.error("bgp_asn_invalid", field, "%r is not a usable ASN (1-65534 or 131072-4294967294)" % (value,))
-        return None
+    number = usable_asn(value)
+    if number is None:
+        found.error("bgp_asn_invalid", field, "%r is not a usable ASN (%s)" % (value, ASN_RANGES_TEXT))
     return number
 
 
