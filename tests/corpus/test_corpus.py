@@ -93,7 +93,7 @@ def _ansible_playbook():
 
 def _run(playbook, inventory, workdir, results):
     proc = subprocess.run([_ansible_playbook(), "-i", inventory, playbook], cwd=ROOT, env=_env(workdir, results),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600, check=False)
     with open(results) as handle:
         return proc, json.load(handle)
 

@@ -160,7 +160,7 @@ def best_time(func, arg, repeat, budget):
     """Best wall time of ``repeat`` calls, stopping early once ``budget`` seconds are spent."""
     best = None
     spent = 0.0
-    for _ in range(repeat):
+    for _attempt in range(repeat):
         gc.collect()
         start = time.perf_counter()
         func(arg)
@@ -276,7 +276,7 @@ def run_play(playbook, inventory, env):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook]
     start = time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     elapsed = time.perf_counter() - start
     recap = [line for line in proc.stdout.splitlines() if " : ok=" in line]
     failed = sum(1 for line in recap if "failed=0" not in line)
@@ -387,8 +387,9 @@ def print_fleet_table(rows):
             marginal = "-"
             if count > smallest and row["note"] == "ok":
                 marginal = _fmt_time((row["time"] - by[(smallest, label)]["time"]) / (count - smallest))
-            print("| %d | %s | %s | %s | %s | %s | %s |" % (count, label, _fmt_time(row["time"]), _fmt_time(per_site),
-                                                          marginal, _ratio(per_site, floor), row["note"]))
+            cells = (count, label, _fmt_time(row["time"]), _fmt_time(per_site), marginal, _ratio(per_site, floor),
+                     row["note"])
+            print("| %d | %s | %s | %s | %s | %s | %s |" % cells)
     print("\n### Fleet targets\n")
     print("| sites | check per site / ping floor (target <= 1.5x) | jinja asserts / check per site (target >= 5x) "
           "| (jinja - floor) / (check - floor) |")
@@ -412,13 +413,13 @@ def machine():
     except OSError:
         pass
     ansible = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible"), "--version"],
-                             stdout=subprocess.PIPE, universal_newlines=True).stdout.splitlines()[0]
+                             stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.splitlines()[0]
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "ansible": ansible,
             "netaddr": netaddr.__version__, "load": " ".join("%.2f" % x for x in os.getloadavg())}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=7, help="best of N for the in-process check (default 7)")
     parser.add_argument("--fleet-repeat", type=int, default=2, help="best of N for each fleet run (default 2)")
     parser.add_argument("--fleet-repeat-large", type=int, default=1,
