@@ -224,9 +224,6 @@ LATE = [p for p in REAL if _load(p)["real"] == "render" and _load(p)["expect"]
         and _name(p).split("_")[0] in ("metallb", "coredns")]
 
 
-@pytest.mark.xfail(strict=True, reason="render.yml writes each role's file as it goes: when MetalLB or CoreDNS "
-                                       "refuses, 20-calico.yaml is already in the bundle (roles, not this test, "
-                                       "would have to render everything before writing anything)")
 @pytest.mark.parametrize("path", LATE, ids=[_name(p) for p in LATE])
 def test_render_playbook_leaves_no_partial_bundle(corpus_run, path):
     proc, results, bundle = corpus_run["real"][_name(path)]
