@@ -15,9 +15,22 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UPSTREAM = os.environ.get(
-    "EDGEOPS_UPSTREAM_SCHEMAS", os.path.join(os.path.dirname(ROOT), "shared", "schemas", "upstream")
-)
+
+
+def _find_upstream():
+    """``EDGEOPS_UPSTREAM_SCHEMAS``, else ``shared/schemas/upstream`` beside the checkout or an ancestor."""
+    if os.environ.get("EDGEOPS_UPSTREAM_SCHEMAS"):
+        return os.environ["EDGEOPS_UPSTREAM_SCHEMAS"]
+    folder = os.path.dirname(ROOT)
+    while True:
+        candidate = os.path.join(folder, "shared", "schemas", "upstream")
+        if os.path.isdir(candidate) or os.path.dirname(folder) == folder:
+            return candidate if os.path.isdir(candidate) else os.path.join(
+                os.path.dirname(ROOT), "shared", "schemas", "upstream")
+        folder = os.path.dirname(folder)
+
+
+UPSTREAM = _find_upstream()
 
 # (group, kind) -> project folder and version used for validation by default
 DEFAULT_RELEASES = {
