@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmarks of the compute network check, side by side with baselines, in one run.
 
 (a) ``check_compute_network`` in process, on 1..1,000 ranges and on single ranges from
