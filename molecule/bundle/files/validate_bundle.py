@@ -36,7 +36,7 @@ def validate(obj, crd_schema):
     group = obj.get("apiVersion", "").split("/", 1)[0] if "/" in obj.get("apiVersion", "") else ""
     if "." in group and crd_schema is None:
         return "unchecked"
-    if group in crd_schema.DEFAULT_RELEASES:
+    if crd_schema is not None and group in crd_schema.DEFAULT_RELEASES:
         crd_schema.validate_custom_resource(obj)
         return "crd:" + crd_schema.DEFAULT_RELEASES[group]
     kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
