@@ -19,6 +19,8 @@ import math
 import re
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding
+# Only the list splitting, which needs no netaddr: this runs on nodes with the standard library.
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.ipranges import split_list
 
 try:
     text_type = unicode  # noqa: F821 pylint: disable=undefined-variable
@@ -33,25 +35,6 @@ _NEIGH_LLADDR = re.compile(r"\blladdr\s+([0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5
 _NEIGH_UNUSABLE = ("FAILED", "INCOMPLETE", "NOARP")
 _LINK_FLAGS = re.compile(r"<([^>]*)>")
 _IFNAME_MAX = 15  # IFNAMSIZ - 1 on Linux
-
-
-def split_items(value):
-    """Non-empty stripped strings from a string, a list, or a list of comma-separated strings."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        items = value
-    else:
-        items = [value]
-    result = []
-    for item in items:
-        if item is None:
-            continue
-        for part in text_type(item).split(","):
-            part = part.strip()
-            if part:
-                result.append(part)
-    return result
 
 
 class _BadAddress(Exception):
@@ -134,7 +117,7 @@ def parse_item(text):
 def parse_intervals(value, field):
     """``(intervals, problems)``: every item parsed, every bad item a finding."""
     intervals, problems = [], []
-    for item in split_items(value):
+    for item in split_list(value):
         try:
             intervals.append(parse_item(item))
         except _BadAddress as error:
