@@ -20,21 +20,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import traceback
-
-try:
-    import yaml
-except ImportError:
-    HAS_YAML = False
-    YAML_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_YAML = True
-    YAML_IMPORT_ERROR = None
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
 
@@ -530,7 +520,7 @@ def render_configmap(pools, protocol, namespace, node_selectors, peers):
         "auto-assign": pool["auto_assign"],
         "avoid-buggy-ips": pool["avoid_buggy_ips"],
     } for pool in pools]
-    text = yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
+    text = manifest_file.yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
     return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": _metadata("config", namespace),
              "data": {"config": text}}]
 

@@ -297,8 +297,8 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    if not metallb.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=metallb.YAML_IMPORT_ERROR)
+    if not manifest_file.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
     rendered = metallb.metallb_config(_options(module.params))
     result = dict(changed=False, resources=rendered["resources"], orphaned=rendered["orphaned"],
                   password_secrets=rendered["password_secrets"])
