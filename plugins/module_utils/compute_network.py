@@ -21,7 +21,12 @@ from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import (
+    failure_message,
+    finding,
+    warning,
+    warning_lines,
+)
 
 try:
     import netaddr
@@ -542,3 +547,21 @@ def check_compute_network(settings):
         "bgp_peers": peers,
     }
     return compute_network, check.findings
+
+
+def check_outcome(params):
+    """What one run of compute_network_check reports, from its validated options.
+
+    Returns ``(result, warnings)``. ``result`` always holds ``changed`` (false) and
+    ``findings``; a run the findings stop also holds ``failed`` and ``msg`` and leaves out
+    the half-checked network, which would bury the problems; any other run holds
+    ``compute_network``. ``warnings`` are the lines to show after the task.
+    """
+    compute_network, findings = check_compute_network(params)
+    result = {"changed": False, "findings": findings}
+    msg = failure_message(findings, params.get("strict", False), params.get("fail_on_error", True))
+    if msg:
+        result.update(failed=True, msg=msg)
+    else:
+        result["compute_network"] = compute_network
+    return result, warning_lines(findings)

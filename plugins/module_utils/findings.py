@@ -35,19 +35,27 @@ def format_findings(findings):
     return "; ".join("[%s] %s: %s" % (f["code"], f["field"], f["message"]) for f in findings)
 
 
+def warning_lines(findings):
+    """The warnings as the lines Ansible shows after a task: ``[code] field: message``."""
+    return ["[%s] %s: %s" % (f["code"], f["field"], f["message"]) for f in findings if f["severity"] == WARNING]
+
+
+def failure_message(findings, strict=False, fail_on_error=True):
+    """The ``msg`` of a run these findings stop, or None when they do not stop it."""
+    blocking = errors_of(findings, strict)
+    if blocking and fail_on_error:
+        return "%d problem(s): %s" % (len(blocking), format_findings(blocking))
+    return None
+
+
 def report(module, findings, strict=False, fail_on_error=True, **result):
     """Exit an AnsibleModule with ``findings``: warn for warnings, fail on errors.
 
     ``warnings`` is a key Ansible reserves, so warnings go through ``module.warn``.
     """
-    for item in findings:
-        if item["severity"] == WARNING:
-            module.warn("[%s] %s: %s" % (item["code"], item["field"], item["message"]))
-    blocking = errors_of(findings, strict)
-    if blocking and fail_on_error:
-        module.fail_json(
-            msg="%d problem(s): %s" % (len(blocking), format_findings(blocking)),
-            findings=findings,
-            **result
-        )
+    for line in warning_lines(findings):
+        module.warn(line)
+    msg = failure_message(findings, strict, fail_on_error)
+    if msg:
+        module.fail_json(msg=msg, findings=findings, **result)
     module.exit_json(findings=findings, **result)

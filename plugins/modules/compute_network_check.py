@@ -23,6 +23,9 @@ description:
   - "Pure computation: run it once per cluster on the controller (C(delegate_to: localhost),
     C(run_once: true)). It never changes anything."
   - Every list option also accepts a comma-separated string, so AWX survey answers work as typed.
+  - The check runs inside the controller's Python, through the collection's action plugin of the
+    same name. No module process is started, so a check costs little more than a C(set_fact).
+    Only a controller without C(netaddr) runs it as an ordinary module on the task's host.
 author:
   - edgeops maintainers (@edgeops)
 options:
@@ -191,8 +194,11 @@ notes:
     C(bgp_asn_invalid), C(node_interface_missing), C(node_subnet_mismatch), C(node_mtu_mismatch),
     C(duplicate_node_address), C(address_in_use), C(cluster_domain_invalid)."
 requirements:
-  - netaddr
+  - netaddr (on the controller; on the task's host only where the controller lacks it)
 attributes:
+  action:
+    support: full
+    description: Runs in the controller's Python through an action plugin.
   check_mode:
     support: full
     description: The module only computes.
@@ -357,8 +363,7 @@ compute_network:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_compute_network
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, report
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_outcome
 
 ARGUMENT_SPEC = dict(
     node_ips=dict(type="list", elements="str"),
@@ -404,13 +409,12 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    settings = dict(module.params)
-    compute_network, findings = check_compute_network(settings)
-    strict, fail_on_error = module.params["strict"], module.params["fail_on_error"]
-    # A failed run shows only the problems: the half-checked network would bury them.
-    failing = fail_on_error and errors_of(findings, strict)
-    extra = {} if failing else {"compute_network": compute_network}
-    report(module, findings, strict=strict, fail_on_error=fail_on_error, changed=False, **extra)
+    result, warnings = check_outcome(dict(module.params))
+    for line in warnings:
+        module.warn(line)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
