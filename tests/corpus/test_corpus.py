@@ -7,9 +7,9 @@ A case with ``expect_message`` is one that Ansible's argument spec refuses befor
 of the collection runs: it has no code, and must fail with that text.
 
 All cases run in ONE ansible-playbook run of ``corpus.yml``, one inventory host per case.
-The collection's own playbooks cannot do that: the compute_network role checks once per
-play (run_once), so the hosts of edge_nodes are one cluster, not many sites. ``corpus.yml``
-therefore calls the modules per host with the options the roles pass. Cases marked
+The collection's playbooks take some inputs from a live cluster or from the probe (live
+pools, assigned LoadBalancer IPs, addresses in use), which a case must set, so ``corpus.yml``
+calls the modules per host with the options the roles pass. Cases marked
 ``real: validate`` or ``real: render`` also go through playbooks/validate.yml or
 playbooks/render.yml themselves, one site per run.
 """

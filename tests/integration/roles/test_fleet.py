@@ -1,0 +1,160 @@
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A fleet in one run: examples/fleet (two single-node sites and a two-node cluster).
+
+validate.yml, render.yml and bringup.yml take the hosts that share k8s_network_cluster as one
+cluster: each cluster is checked once with its own settings and node count, rendered into its
+own bundle, and a bad site stops only itself. Two clusters writing one folder, or applied
+through one kubeconfig and context, are refused before anything is written or sent.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+from emulator.fixtures import emulated_api_factory, parse_recap, run_playbook  # noqa: E402,F401 pylint: disable=unused-import
+
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+EXAMPLE = os.path.join(REPO, "examples", "fleet")
+COLLECTIONS = os.path.join(REPO, ".build", "collections")
+FILES = ["20-calico.yaml", "40-metallb.yaml", "50-coredns.yaml", "90-verify.yaml"]
+SITES = ["site_depot_3", "site_store_17", "site_store_42"]
+
+
+def fleet_inventory(tmp_path, **site_changes):
+    """A copy of examples/fleet whose bundles go under tmp_path, with some sites' vars changed."""
+    inventory = tmp_path / "fleet"
+    shutil.copytree(EXAMPLE, str(inventory))
+    common = inventory / "group_vars" / "all.yml"
+    data = yaml.safe_load(common.read_text())
+    data["k8s_network_bundle_dir"] = str(tmp_path / "bundles") + "/{{ k8s_network_cluster }}"
+    common.write_text(yaml.safe_dump(data))
+    for site, changes in site_changes.items():
+        path = inventory / "group_vars" / (site + ".yml")
+        site_vars = yaml.safe_load(path.read_text())
+        site_vars.update(changes)
+        path.write_text(yaml.safe_dump(site_vars))
+    return str(inventory)
+
+
+def run(tmp_path, playbook, inventory, *args):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_"))}
+    env.update(HOME=str(home), ANSIBLE_LOCAL_TEMP=str(home / "tmp"), ANSIBLE_REMOTE_TMP=str(home / "tmp"),
+               ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS="8")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+               os.path.join(REPO, "playbooks", playbook)] + list(args)
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+    return proc.returncode, parse_recap(proc.stdout), proc.stdout + proc.stderr
+
+
+def bundle(tmp_path, site):
+    folder = tmp_path / "bundles" / site
+    return sorted(os.listdir(str(folder))) if folder.is_dir() else []
+
+
+def objects(tmp_path, site, name):
+    text = (tmp_path / "bundles" / site / name).read_text()
+    return [o for o in yaml.safe_load_all(text) if o]
+
+
+def test_each_cluster_is_rendered_once_with_its_own_settings(tmp_path):
+    rc, recap, output = run(tmp_path, "render.yml", fleet_inventory(tmp_path))
+    assert rc == 0, output
+    assert sorted(os.listdir(str(tmp_path / "bundles"))) == SITES
+    for site in SITES:
+        assert bundle(tmp_path, site) == FILES
+
+    pools = dict((site, [pool["cidr"] for o in objects(tmp_path, site, "20-calico.yaml") if o["kind"] == "Installation"
+                         for pool in o["spec"]["calicoNetwork"]["ipPools"]])
+                 for site in SITES)
+    assert pools == {"site_depot_3": ["172.27.0.0/16"], "site_store_17": ["172.27.0.0/16"],
+                     "site_store_42": ["10.244.0.0/16"]}
+    addresses = dict((site, [o["spec"]["addresses"] for o in objects(tmp_path, site, "40-metallb.yaml")
+                             if o["kind"] == "IPAddressPool"]) for site in SITES)
+    assert addresses == {"site_depot_3": [["10.3.0.200-10.3.0.231"]],
+                         "site_store_17": [["192.168.17.100-192.168.17.119"]],
+                         "site_store_42": [["192.168.42.100-192.168.42.109"]]}
+    corefile = dict((site, objects(tmp_path, site, "50-coredns.yaml")[0]["data"]["Corefile"]) for site in SITES)
+    assert "forward . 192.168.42.2 192.168.42.3" in corefile["site_store_42"]
+    assert "forward . 10.3.0.53" in corefile["site_depot_3"]
+
+    # The two-node cluster is rendered on its leader only; its second node renders nothing.
+    assert recap["depot-3-ase-b"]["changed"] == 0 and recap["depot-3-ase-b"]["failed"] == 0
+    assert all(recap[leader]["changed"] == 4 for leader in ("depot-3-ase-a", "store-17-ase", "store-42-ase"))
+
+
+def test_node_count_is_per_cluster(tmp_path):
+    # Three node IPs serve the two-node depot (nodes + 1) but not the four hosts of the fleet, and
+    # two serve each single-node store: the play passes only if each cluster counts its own nodes.
+    rc, recap, output = run(tmp_path, "validate.yml", fleet_inventory(tmp_path))
+    assert rc == 0, output
+    assert "node_ips_too_few" not in output
+    # One IP too few for the depot: only the depot's nodes fail.
+    rc, recap, output = run(tmp_path, "validate.yml",
+                            fleet_inventory(tmp_path / "short", site_depot_3={
+                                "compute_network_node_ips": "10.3.0.21-10.3.0.22"}))
+    assert rc == 2
+    assert "[node_ips_too_few] compute_network_node_ips: 2 node IP(s) given; a 2-node site" in output
+    assert recap["depot-3-ase-a"]["failed"] == 1 and recap["depot-3-ase-b"]["failed"] == 1
+    assert "is checked on its first node, depot-3-ase-a, which failed" in " ".join(output.split())
+    assert recap["store-17-ase"]["failed"] == 0 and recap["store-42-ase"]["failed"] == 0
+
+
+def test_a_bad_site_stops_only_itself(tmp_path):
+    inventory = fleet_inventory(tmp_path, site_store_42={"compute_network_pod_cidr": "172.28.0.0/16"})
+    rc, recap, output = run(tmp_path, "render.yml", inventory)
+    assert rc == 2
+    assert "[cidr_overlap] compute_network_pod_cidr" in output
+    assert recap["store-42-ase"]["failed"] == 1
+    assert bundle(tmp_path, "site_store_42") == []
+    assert bundle(tmp_path, "site_store_17") == FILES and bundle(tmp_path, "site_depot_3") == FILES
+
+
+def test_two_clusters_in_one_folder_are_refused_before_writing(tmp_path):
+    shared = str(tmp_path / "bundles" / "all")
+    rc, _recap, output = run(tmp_path, "render.yml", fleet_inventory(tmp_path), "-e", "k8s_network_bundle_dir=" + shared)
+    assert rc == 2
+    assert "[bundle_dir_shared] k8s_network_bundle_dir" in output
+    assert not os.path.exists(shared)
+
+
+def test_two_clusters_behind_one_api_are_refused_before_sending(tmp_path, emulated_api_factory):
+    api = emulated_api_factory()
+    # The job's one credential (K8S_AUTH_KUBECONFIG) would reach the same API for every site.
+    result = run_playbook(api, os.path.join(REPO, "playbooks", "bringup.yml"), "-i", fleet_inventory(tmp_path),
+                          "-e", "k8s_network_mode=apply", scratch=str(tmp_path))
+    assert result.rc == 2, result
+    assert "[cluster_target_shared] k8s_network_kubeconfig" in result.stdout
+    assert api.journal() == []
+
+
+def test_each_cluster_with_its_own_context_passes(tmp_path):
+    inventory = fleet_inventory(tmp_path, **dict((site, {"k8s_network_context": site}) for site in SITES))
+    rc, _recap, output = run(tmp_path, "validate.yml", inventory, "-e", "k8s_network_mode=apply")
+    assert rc == 0, output
+    assert "cluster_target_shared" not in output
+
+
+@pytest.mark.parametrize("playbook", ["validate.yml", "render.yml"])
+def test_one_cluster_by_default(tmp_path, playbook):
+    # Without k8s_network_cluster every host of the play is a node of one cluster, as before:
+    # the fleet's four hosts need five node IPs from the first host's settings.
+    inventory = fleet_inventory(tmp_path)
+    common = os.path.join(inventory, "group_vars", "all.yml")
+    data = yaml.safe_load(open(common).read())
+    del data["k8s_network_cluster"]
+    data["k8s_network_bundle_dir"] = str(tmp_path / "bundles" / "one")
+    with open(common, "w") as handle:
+        yaml.safe_dump(data, handle)
+    rc, recap, output = run(tmp_path, playbook, inventory)
+    assert rc == 2
+    assert "a 4-node site needs at least 5" in output
+    assert bundle(tmp_path, "one") == []
