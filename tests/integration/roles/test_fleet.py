@@ -8,6 +8,7 @@ own bundle, and a bad site stops only itself. Two clusters writing one folder, o
 through one kubeconfig and context, are refused before anything is written or sent.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -134,6 +135,15 @@ def test_two_clusters_behind_one_api_are_refused_before_sending(tmp_path, emulat
     assert result.rc == 2, result
     assert "[cluster_target_shared] k8s_network_kubeconfig" in result.stdout
     assert api.journal() == []
+
+
+def test_a_shared_inline_kubeconfig_is_refused_without_showing_it(tmp_path):
+    kubeconfig = {"apiVersion": "v1", "kind": "Config", "users": [{"name": "edge", "user": {"token": "s3cret-token-9"}}]}
+    rc, _recap, output = run(tmp_path, "validate.yml", fleet_inventory(tmp_path), "-e", "k8s_network_mode=apply",
+                             "-e", json.dumps({"k8s_network_kubeconfig": kubeconfig}))
+    assert rc == 2
+    assert "[cluster_target_shared] k8s_network_kubeconfig" in output
+    assert "s3cret-token-9" not in output
 
 
 def test_each_cluster_with_its_own_context_passes(tmp_path):
