@@ -119,6 +119,22 @@ def test_a_bad_site_stops_only_itself(tmp_path):
     assert bundle(tmp_path, "site_store_17") == FILES and bundle(tmp_path, "site_depot_3") == FILES
 
 
+def test_a_node_that_disagrees_with_its_cluster_stops_the_cluster(tmp_path):
+    inventory = fleet_inventory(tmp_path)
+    os.makedirs(os.path.join(inventory, "host_vars"))
+    with open(os.path.join(inventory, "host_vars", "depot-3-ase-b.yml"), "w") as handle:
+        yaml.safe_dump({"compute_network_mtu": 9000, "compute_network_node_ips": "10.3.0.21-10.3.0.29"}, handle)
+    rc, recap, output = run(tmp_path, "render.yml", inventory)
+    assert rc == 2
+    flat = " ".join(output.split())
+    assert "[cluster_settings_differ] compute_network_node_ips: depot-3-ase-b set another value than depot-3-ase-a" in flat
+    assert "[cluster_settings_differ] compute_network_mtu: depot-3-ase-b" in flat
+    assert "[cluster_settings_differ] compute_network_subnet" not in flat
+    assert recap["depot-3-ase-a"]["failed"] == 1 and recap["depot-3-ase-b"]["failed"] == 1
+    assert bundle(tmp_path, "site_depot_3") == []
+    assert bundle(tmp_path, "site_store_17") == FILES and bundle(tmp_path, "site_store_42") == FILES
+
+
 def test_two_clusters_in_one_folder_are_refused_before_writing(tmp_path):
     shared = str(tmp_path / "bundles" / "all")
     rc, _recap, output = run(tmp_path, "render.yml", fleet_inventory(tmp_path), "-e", "k8s_network_bundle_dir=" + shared)
@@ -155,16 +171,21 @@ def test_each_cluster_with_its_own_context_passes(tmp_path):
 
 @pytest.mark.parametrize("playbook", ["validate.yml", "render.yml"])
 def test_one_cluster_by_default(tmp_path, playbook):
-    # Without k8s_network_cluster every host of the play is a node of one cluster, as before:
-    # the fleet's four hosts need five node IPs from the first host's settings.
+    # Without k8s_network_cluster every host of the play is a node of one cluster, as before.
+    # The fleet's sites disagree on their settings, so that one cluster is refused, by name,
+    # instead of being checked with the first host's settings only.
     inventory = fleet_inventory(tmp_path)
     common = os.path.join(inventory, "group_vars", "all.yml")
-    data = yaml.safe_load(open(common).read())
+    with open(common) as handle:
+        data = yaml.safe_load(handle)
     del data["k8s_network_cluster"]
     data["k8s_network_bundle_dir"] = str(tmp_path / "bundles" / "one")
     with open(common, "w") as handle:
         yaml.safe_dump(data, handle)
     rc, recap, output = run(tmp_path, playbook, inventory)
     assert rc == 2
-    assert "a 4-node site needs at least 5" in output
+    flat = " ".join(output.split())
+    assert ("[cluster_settings_differ] compute_network_node_ips: store-42-ase, depot-3-ase-a, depot-3-ase-b set another"
+            " value than store-17-ase") in flat
+    assert all(recap[host]["failed"] == 1 for host in recap)
     assert bundle(tmp_path, "one") == []
