@@ -30,14 +30,19 @@ def errors_of(findings, strict=False):
     return [f for f in findings if f["severity"] == ERROR]
 
 
+def finding_line(item):
+    """One finding as users read it in a run: ``[code] field: message``."""
+    return "[%s] %s: %s" % (item["code"], item["field"], item["message"])
+
+
 def format_findings(findings):
-    """One line per finding, for a task's ``msg``: ``[code] field: message``."""
-    return "; ".join("[%s] %s: %s" % (f["code"], f["field"], f["message"]) for f in findings)
+    """The findings on one line, for a task's ``msg``."""
+    return "; ".join(finding_line(f) for f in findings)
 
 
 def warning_lines(findings):
-    """The warnings as the lines Ansible shows after a task: ``[code] field: message``."""
-    return ["[%s] %s: %s" % (f["code"], f["field"], f["message"]) for f in findings if f["severity"] == WARNING]
+    """The warnings as the lines Ansible shows after a task."""
+    return [finding_line(f) for f in findings if f["severity"] == WARNING]
 
 
 def failure_message(findings, strict=False, fail_on_error=True):
