@@ -21,12 +21,15 @@ def _find_upstream():
     """``EDGEOPS_UPSTREAM_SCHEMAS``, else ``shared/schemas/upstream`` beside the checkout or an ancestor."""
     if os.environ.get("EDGEOPS_UPSTREAM_SCHEMAS"):
         return os.environ["EDGEOPS_UPSTREAM_SCHEMAS"]
+    beside = os.path.join(os.path.dirname(ROOT), "shared", "schemas", "upstream")
     folder = os.path.dirname(ROOT)
     while True:
         candidate = os.path.join(folder, "shared", "schemas", "upstream")
-        if os.path.isdir(candidate) or os.path.dirname(folder) == folder:
-            return candidate if os.path.isdir(candidate) else os.path.join(
-                os.path.dirname(ROOT), "shared", "schemas", "upstream")
+        if os.path.isdir(candidate):
+            return candidate
+        if os.path.dirname(folder) == folder:
+            # Not found: name the usual place, so the skip reason says where to put it.
+            return beside
         folder = os.path.dirname(folder)
 
 
