@@ -222,10 +222,10 @@ class PlaybookRun:
             self.rc, self.recap, self.stdout, self.stderr)
 
 
-def playbook_env(api, scratch):
-    """Environment for ansible-playbook against `api`: this checkout's collections, the
-    venv's Python, kubernetes.core auth from the kubeconfig, and every cache under
-    `scratch` (the Kubernetes client keeps its discovery cache in TMPDIR)."""
+def ansible_env(scratch):
+    """Environment for ansible-playbook: this checkout's collections, the venv's Python and
+    every cache under `scratch` (the Kubernetes client keeps its discovery cache in TMPDIR);
+    no ANSIBLE_*, K8S_AUTH_* or KUBECONFIG from the caller's environment."""
     home = os.path.join(scratch, "home")
     tmp = os.path.join(scratch, "tmp")
     for path in (home, tmp):
@@ -238,10 +238,16 @@ def playbook_env(api, scratch):
         "ANSIBLE_COLLECTIONS_PATH": os.environ.get("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS),
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_DEPRECATION_WARNINGS": "0",
-        "K8S_AUTH_KUBECONFIG": api.kubeconfig, "KUBECONFIG": api.kubeconfig,
         "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
     })
+    return env
+
+
+def playbook_env(api, scratch):
+    """ansible_env(scratch), with kubernetes.core auth from `api`'s kubeconfig."""
+    env = ansible_env(scratch)
+    env.update({"K8S_AUTH_KUBECONFIG": api.kubeconfig, "KUBECONFIG": api.kubeconfig})
     return env
 
 

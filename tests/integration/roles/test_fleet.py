@@ -19,11 +19,10 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
-from emulator.fixtures import emulated_api_factory, parse_recap, run_playbook  # noqa: E402,F401 pylint: disable=unused-import
+from emulator.fixtures import ansible_env, emulated_api_factory, parse_recap, run_playbook  # noqa: E402,F401 pylint: disable=unused-import
 
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 EXAMPLE = os.path.join(REPO, "examples", "fleet")
-COLLECTIONS = os.path.join(REPO, ".build", "collections")
 FILES = ["20-calico.yaml", "40-metallb.yaml", "50-coredns.yaml", "90-verify.yaml"]
 SITES = ["site_depot_3", "site_store_17", "site_store_42"]
 
@@ -45,11 +44,7 @@ def fleet_inventory(tmp_path, **site_changes):
 
 
 def run(tmp_path, playbook, inventory, *args):
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "K8S_AUTH_"))}
-    env.update(HOME=str(home), ANSIBLE_LOCAL_TEMP=str(home / "tmp"), ANSIBLE_REMOTE_TMP=str(home / "tmp"),
-               ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_FORKS="8")
+    env = dict(ansible_env(str(tmp_path)), ANSIBLE_FORKS="8")
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
                os.path.join(REPO, "playbooks", playbook)] + list(args)
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
