@@ -14,13 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_outcome
 from ansible_collections.edgeops.k8s_network.plugins.modules.compute_network_check import ARGUMENT_SPEC
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.controller_run import validate_task_args
 
 
 class ActionModule(ActionBase):
@@ -30,14 +29,11 @@ class ActionModule(ActionBase):
         if not ipranges.HAS_NETADDR:
             return self._execute_module(task_vars=task_vars)
         result = super(ActionModule, self).run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            msg = validation.errors.msg
-            if isinstance(validation.errors[0], UnsupportedError):
-                msg = "Unsupported parameters for (%s) module: %s" % (self._task.action, msg)
+        params, _no_log_values, msg = validate_task_args(self._task, ARGUMENT_SPEC)
+        if msg:
             result.update(failed=True, msg=msg)
             return result
-        outcome, warnings = check_outcome(validation.validated_parameters)
+        outcome, warnings = check_outcome(params)
         result.update(outcome)
         if warnings:
             result["warnings"] = warnings

@@ -20,8 +20,8 @@ import re
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import ERROR, finding, warning
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import ERROR, errors_of, finding, warning
 
 try:
     import netaddr
@@ -837,3 +837,29 @@ def build(settings):
         "ip_autodetection_method": autodetection_env(method),
     })
     return result
+
+
+def config_run(params, files, show_diff):
+    """One run of calico_config from its validated options: ``(result, findings)``.
+
+    ``files`` writes ``dest`` (see manifest_file.write_text); the module and its action
+    plugin both come through here. A release manifest that cannot be read raises
+    manifest_file.ManifestError.
+    """
+    rendered = build(params)
+    findings = rendered["findings"]
+    result = dict((key, value) for key, value in rendered.items() if key != "findings")
+    if params.get("release_manifest"):
+        try:
+            objects = manifest_file.read_objects(params["release_manifest"])
+        except (IOError, OSError, manifest_file.yaml.YAMLError) as error:
+            raise manifest_file.ManifestError("[calico_release_manifest_unreadable] release_manifest: %s" % error)
+        result["release_resources"] = customize_release_manifest(
+            objects, rendered["mtu"], rendered["ip_autodetection_method"])
+    result["changed"] = False
+    if params.get("dest") and not errors_of(findings):
+        changed, diff = manifest_file.write_text(files, params["dest"], manifest_file.dump_resources(rendered["resources"]))
+        result["changed"] = changed
+        if show_diff:
+            result["diff"] = diff
+    return result, findings

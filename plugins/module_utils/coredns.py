@@ -25,18 +25,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+import os
 import re
-
-try:
-    import yaml
-except ImportError:
-    yaml = None
 
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import corefile as cf
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, finding, warning
 
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 MARKER = "managed by edgeops.k8s_network"
@@ -735,19 +731,65 @@ def unified_diff(before, after, label="Corefile"):
     return "".join(difflib.unified_diff(old, new, "%s (live)" % label, "%s (rendered)" % label))
 
 
-def dump_resources(resources):
-    """Objects as YAML documents, with a multi-line Corefile as a literal block people can read.
+# ---------------------------------------------------------------- one run of coredns_config
 
-    PyYAML falls back to a quoted scalar by itself when a block cannot hold the text exactly
-    (carriage returns, trailing spaces).
+
+def settings_from(params):
+    """coredns_config's options with the compute_network defaults filled in; ``(settings, findings)``."""
+    found = []
+    network = params.get("compute_network") or {}
+    domain = params.get("cluster_domain") or network.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN
+    forwarders = ipranges.split_list(params.get("forwarders"))
+    if not forwarders:
+        servers = network.get("dns_servers")
+        if servers is not None and not isinstance(servers, (list, str)):
+            found.append(finding("coredns_compute_network_invalid", "compute_network.dns_servers",
+                                 "dns_servers must be a list of addresses"))
+            servers = None
+        forwarders = ipranges.split_list(servers)
+    return {
+        "corefile": params.get("corefile"),
+        "cluster_domain": domain,
+        "forwarders": forwarders or None,
+        "stub_domains": params.get("stub_domains"),
+        "hosts": params.get("hosts"),
+        "strategy": params.get("strategy") or "merge",
+    }, found
+
+
+def config_run(params, files, show_diff):
+    """One run of coredns_config from its validated options: ``(result, findings)``.
+
+    ``files`` writes ``dest`` (see manifest_file.write_text). With ``dest`` the run's
+    effect is the file: a Corefile given for a bundle is not live.
     """
+    settings, found = settings_from(params)
+    text, rendered_findings = render(**settings)
+    found.extend(rendered_findings)
+    if text is None or errors_of(found):
+        return {"changed": False}, found
 
-    class LiteralDumper(yaml.SafeDumper):
-        pass
-
-    def represent_str(dumper, data):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
-
-    LiteralDumper.add_representer(str, represent_str)
-    return yaml.dump_all(resources, Dumper=LiteralDumper, default_flow_style=False, sort_keys=False,
-                         explicit_start=True)
+    live = params.get("corefile") or ""
+    namespace, name = params.get("namespace") or "kube-system", params.get("configmap_name") or "coredns"
+    resources = [configmap(text, namespace, name)]
+    result = dict(
+        corefile=text,
+        resources=resources,
+        corefile_diff=unified_diff(live, text) if live else "",
+        changed=bool(live) and live != text,
+    )
+    diffs = [{
+        "before": live,
+        "after": text,
+        "before_header": "%s/%s Corefile (live)" % (namespace, name),
+        "after_header": "%s/%s Corefile (rendered)" % (namespace, name),
+    }]
+    dest = params.get("dest")
+    if dest:
+        # type=path has already expanded ~ and variables
+        result["changed"], dest_diff = manifest_file.write_text(files, dest, manifest_file.dump_resources(resources))
+        result["dest"] = os.path.abspath(dest)
+        diffs.append(dest_diff)
+    if show_diff:
+        result["diff"] = diffs if dest else diffs[0]
+    return result, found

@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to edgeops.k8s_network
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write rendered objects to ``dest`` only when the text changes, so ``changed`` is honest."""
+"""Write rendered objects to ``dest`` only when the text changes, so ``changed`` is honest.
+
+``write_text`` takes the AnsibleModule of a renderer running as a module, or the stand-in
+an action plugin gives it on the controller (plugin_utils/controller_files.py): both offer
+``check_mode``, ``atomic_move``, ``load_file_common_arguments`` and
+``set_fs_attributes_if_different``.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -33,6 +39,23 @@ if HAS_YAML:
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
     _ManifestDumper.add_representer(str, _represent_text)
+    # Values an action plugin gets from a template may be subclasses of the plain types
+    # (ansible-core tags them with their origin); they are written as the plain types.
+    _ManifestDumper.add_multi_representer(str, _represent_text)
+    _ManifestDumper.add_multi_representer(dict, yaml.SafeDumper.represent_dict)
+    _ManifestDumper.add_multi_representer(list, yaml.SafeDumper.represent_list)
+    _ManifestDumper.add_multi_representer(int, yaml.SafeDumper.represent_int)
+    _ManifestDumper.add_multi_representer(float, yaml.SafeDumper.represent_float)
+
+
+class ManifestError(Exception):
+    """A renderer cannot go on: the message is the run's ``msg``, with its code."""
+
+
+def read_objects(path):
+    """Every object of a multi-document YAML file; ``None`` documents included."""
+    with open(path, "rb") as handle:
+        return list(yaml.safe_load_all(handle))
 
 
 def dump_resources(resources):
@@ -66,3 +89,14 @@ def write_text(module, dest, text):
     if os.path.exists(dest):
         changed = module.set_fs_attributes_if_different(file_args, changed)
     return changed, diff
+
+
+def file_run(params, files, show_diff):
+    """One run of bundle_file: ``(result, None)``; ``content`` as given, or ``resources`` as YAML."""
+    content = params.get("content")
+    text = dump_resources(params["resources"]) if content is None else content
+    changed, diff = write_text(files, params["dest"], text)
+    result = {"changed": changed, "dest": os.path.abspath(params["dest"])}
+    if show_diff:
+        result["diff"] = diff
+    return result, None

@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -26,7 +27,7 @@ from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, finding, warning
 
 try:
     import netaddr
@@ -628,3 +629,31 @@ def metallb_config(options):
             resources = render_configmap(pools, protocol, namespace, node_selectors, peers)
     return {"resources": resources, "orphaned": orphaned, "password_secrets": password_secrets,
             "findings": found.items}
+
+
+def options_from_params(params):
+    """Module options as metallb_config() takes them: suboptions Ansible filled with None are dropped."""
+    options = dict(params)
+    for key in ("pools", "bgp_peers"):
+        if options.get(key):
+            options[key] = [dict((k, v) for k, v in item.items() if v is not None) for item in options[key]]
+    return options
+
+
+def config_run(params, files, show_diff):
+    """One run of the metallb_config module from its validated options: ``(result, findings)``.
+
+    ``files`` writes ``dest`` (see manifest_file.write_text). The diff of ``dest`` is always
+    returned; Ansible shows it only with --diff.
+    """
+    del show_diff
+    rendered = metallb_config(options_from_params(params))
+    result = dict(changed=False, resources=rendered["resources"], orphaned=rendered["orphaned"],
+                  password_secrets=rendered["password_secrets"])
+    dest = params.get("dest")
+    if dest and not errors_of(rendered["findings"]):
+        # type=path has already expanded ~ and variables
+        result["changed"], result["diff"] = manifest_file.write_text(
+            files, dest, manifest_file.dump_resources(rendered["resources"]))
+        result["dest"] = os.path.abspath(dest)
+    return result, rendered["findings"]

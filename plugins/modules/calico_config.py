@@ -339,7 +339,7 @@ release_resources:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, ipranges, manifest_file
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, report
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
 ARGUMENT_SPEC = dict(
     compute_network=dict(type="dict"),
@@ -366,36 +366,16 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _customized_release(module, rendered):
-    if not manifest_file.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
-    try:
-        with open(module.params["release_manifest"], "rb") as handle:
-            objects = list(manifest_file.yaml.safe_load_all(handle))
-    except (IOError, OSError, manifest_file.yaml.YAMLError) as error:
-        module.fail_json(msg="[calico_release_manifest_unreadable] release_manifest: %s" % error)
-    return calico.customize_release_manifest(objects, rendered["mtu"], rendered["ip_autodetection_method"])
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    if module.params["dest"] and not manifest_file.HAS_YAML:
+    if (module.params["dest"] or module.params["release_manifest"]) and not manifest_file.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
-
-    rendered = calico.build(module.params)
-    findings = rendered["findings"]
-    result = dict((key, value) for key, value in rendered.items() if key != "findings")
-    if module.params["release_manifest"]:
-        result["release_resources"] = _customized_release(module, rendered)
-    result["changed"] = False
-    if module.params["dest"] and not errors_of(findings):
-        changed, diff = manifest_file.write_text(module, module.params["dest"],
-                                                 manifest_file.dump_resources(rendered["resources"]))
-        result["changed"] = changed
-        if module._diff:
-            result["diff"] = diff
+    try:
+        result, findings = calico.config_run(module.params, module, module._diff)
+    except manifest_file.ManifestError as error:
+        module.fail_json(msg=str(error))
     report(module, findings, **result)
 
 

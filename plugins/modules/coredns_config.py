@@ -192,12 +192,10 @@ dest:
   sample: /srv/bundle/50-coredns.yaml
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns, ipranges, manifest_file
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, finding, report
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
 ARGUMENT_SPEC = dict(
     corefile=dict(type="str"),
@@ -216,68 +214,14 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def settings_from(params):
-    """Options with the compute_network defaults filled in; ``(settings, findings)``."""
-    found = []
-    network = params.get("compute_network") or {}
-    domain = params.get("cluster_domain") or network.get("cluster_domain") or coredns.DEFAULT_CLUSTER_DOMAIN
-    forwarders = ipranges.split_list(params.get("forwarders"))
-    if not forwarders:
-        servers = network.get("dns_servers")
-        if servers is not None and not isinstance(servers, (list, str)):
-            found.append(finding("coredns_compute_network_invalid", "compute_network.dns_servers",
-                                 "dns_servers must be a list of addresses"))
-            servers = None
-        forwarders = ipranges.split_list(servers)
-    return {
-        "corefile": params.get("corefile"),
-        "cluster_domain": domain,
-        "forwarders": forwarders or None,
-        "stub_domains": params.get("stub_domains"),
-        "hosts": params.get("hosts"),
-        "strategy": params.get("strategy") or "merge",
-    }, found
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    params = module.params
-    dest = params["dest"]
-    if dest and not manifest_file.HAS_YAML:
+    if module.params["dest"] and not manifest_file.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
-
-    settings, found = settings_from(params)
-    text, rendered_findings = coredns.render(**settings)
-    found.extend(rendered_findings)
-    if text is None or errors_of(found):
-        report(module, found, changed=False)
-
-    live = params["corefile"] or ""
-    resources = [coredns.configmap(text, params["namespace"], params["configmap_name"])]
-    result = dict(
-        corefile=text,
-        resources=resources,
-        corefile_diff=coredns.unified_diff(live, text) if live else "",
-        changed=bool(live) and live != text,
-    )
-    diffs = [{
-        "before": live,
-        "after": text,
-        "before_header": "%s/%s Corefile (live)" % (params["namespace"], params["configmap_name"]),
-        "after_header": "%s/%s Corefile (rendered)" % (params["namespace"], params["configmap_name"]),
-    }]
-    if dest:
-        # type=path has already expanded ~ and variables
-        dest_changed, dest_diff = manifest_file.write_text(module, dest, coredns.dump_resources(resources))
-        # With dest, the module's effect is the file: a Corefile given for a bundle is not live.
-        result["changed"] = dest_changed
-        result["dest"] = os.path.abspath(dest)
-        diffs.append(dest_diff)
-    if module._diff:
-        result["diff"] = diffs if dest else diffs[0]
-    report(module, found, **result)
+    result, findings = coredns.config_run(module.params, module, module._diff)
+    report(module, findings, **result)
 
 
 if __name__ == "__main__":

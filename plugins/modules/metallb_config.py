@@ -249,12 +249,10 @@ diff:
   type: dict
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file, metallb
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, report
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
 ARGUMENT_SPEC = dict(
     pools=dict(type="list", elements="dict", options=dict(
@@ -284,31 +282,14 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _options(params):
-    """Module params as metallb_config() takes them: suboptions Ansible filled with None are dropped."""
-    options = dict(params)
-    for key in ("pools", "bgp_peers"):
-        if options.get(key):
-            options[key] = [dict((k, v) for k, v in item.items() if v is not None) for item in options[key]]
-    return options
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
     if not manifest_file.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
-    rendered = metallb.metallb_config(_options(module.params))
-    result = dict(changed=False, resources=rendered["resources"], orphaned=rendered["orphaned"],
-                  password_secrets=rendered["password_secrets"])
-    dest = module.params["dest"]
-    if dest and not errors_of(rendered["findings"]):
-        # type=path has already expanded ~ and variables
-        result["changed"], result["diff"] = manifest_file.write_text(
-            module, dest, manifest_file.dump_resources(rendered["resources"]))
-        result["dest"] = os.path.abspath(dest)
-    report(module, rendered["findings"], **result)
+    result, findings = metallb.config_run(module.params, module, module._diff)
+    report(module, findings, **result)
 
 
 if __name__ == "__main__":

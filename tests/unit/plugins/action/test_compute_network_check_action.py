@@ -5,17 +5,19 @@ action plugin as the controller runs it; both must report the same findings, net
 failure and warnings.
 """
 
-import json
+import os
+import sys
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
-from ansible.playbook.play_context import PlayContext
-
-from unittest.mock import MagicMock
 
 from ansible_collections.edgeops.k8s_network.plugins.action import compute_network_check as action
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
 from ansible_collections.edgeops.k8s_network.plugins.modules import compute_network_check as module
+
+from unittest.mock import MagicMock
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import two_paths  # noqa: E402  (tests/unit is not a package)
 
 GOOD = {
     "node_ips": "192.168.10.11-192.168.10.12",
@@ -48,34 +50,15 @@ INPUTS = {
 
 
 def _module_result(capsys, monkeypatch, args):
-    shown = []
-    monkeypatch.setattr(module.AnsibleModule, "warn", lambda self, text: shown.append(text))
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    result = json.loads(capsys.readouterr().out)
-    result["warnings"] = shown
-    return result
+    return two_paths.module_result(capsys, monkeypatch, module, args)
 
 
 def _plugin(args):
-    task = MagicMock()
-    task.args = dict(args)
-    task.action = "edgeops.k8s_network.compute_network_check"
-    task.async_val = 0
-    task.check_mode = False
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    return action.ActionModule(task=task, connection=connection, play_context=PlayContext(),
-                               loader=None, templar=None, shared_loader_obj=None)
+    return two_paths.plugin(action, args, "compute_network_check")
 
 
 def _action_result(args):
-    result = _plugin(args).run(task_vars={})
-    # What reaches the play has been through Ansible's result handling: plain JSON data.
-    result = json.loads(json.dumps(result))
-    result.setdefault("warnings", [])
-    return result
+    return two_paths.action_result(action, args, "compute_network_check")
 
 
 def _comparable(result):
@@ -90,10 +73,7 @@ def test_action_answers_as_the_module_does(capsys, monkeypatch, name):
     from_action = _action_result(args)
     msg_module, msg_action = from_module.pop("msg", None), from_action.pop("msg", None)
     if name == "unknown option":
-        # The module names itself by file name, the action by the task's action.
-        assert msg_module.startswith("Unsupported parameters for (")
-        assert msg_action == "Unsupported parameters for (edgeops.k8s_network.compute_network_check) module: " \
-            "podcidr. Supported parameters include: " + msg_module.split("Supported parameters include: ")[1]
+        assert two_paths.unsupported_message_matches(msg_module, msg_action, "compute_network_check", "podcidr")
     else:
         assert msg_action == msg_module
     assert _comparable(from_action) == _comparable(from_module)

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import corefile as cf
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "corefiles")
@@ -436,11 +436,11 @@ def test_configmap_is_a_valid_core_object():
 
 def test_dump_resources_writes_a_readable_block_that_loads_back():
     text = coredns.replace(forwarders=["10.0.0.2"])[0]
-    dumped = coredns.dump_resources([coredns.configmap(text)])
+    dumped = manifest_file.dump_resources([coredns.configmap(text)])
     assert "  Corefile: |\n    .:53 {\n        errors\n" in dumped
     assert list(yaml.safe_load_all(dumped)) == [coredns.configmap(text)]
     crlf = text.replace("\n", "\r\n")
-    assert list(yaml.safe_load_all(coredns.dump_resources([coredns.configmap(crlf)]))) == [coredns.configmap(crlf)]
+    assert list(yaml.safe_load_all(manifest_file.dump_resources([coredns.configmap(crlf)]))) == [coredns.configmap(crlf)]
 
 
 def test_unified_diff():
