@@ -19,9 +19,9 @@ description:
     write it. A site is rendered once, checked as a whole, and only then written.
   - Writes only when the text differs, atomically (a temporary file next to I(dest), renamed over
     it), so C(changed) is honest; supports check mode and C(--diff).
-  - Runs in the controller's Python through the collection's action plugin of the same name when
+  - "Runs in the controller's Python through the collection's action plugin of the same name when
     I(dest) is on the controller (C(delegate_to: localhost)) and the file options are I(mode),
-    I(owner) and I(group); otherwise it runs as an ordinary module on the task's host.
+    I(owner) and I(group); otherwise it runs as an ordinary module on the task's host."
 author:
   - edgeops maintainers (@edgeops)
 options:

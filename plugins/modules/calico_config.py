@@ -31,6 +31,10 @@ description:
     so a playbook needs no glue between the check and this module.
   - "Pure computation on the controller (C(delegate_to: localhost), C(run_once: true)); only I(dest) is
     written, and only when its content changes."
+  - "Runs in the controller's Python through the collection's action plugin of the same name: no module
+    process is started. It runs as an ordinary module on the task's host where the controller lacks
+    C(netaddr) or C(PyYAML), or where I(dest) is on another host, written with become, or given file
+    options beyond I(mode) (in octal), I(owner) and I(group)."
 author:
   - edgeops maintainers (@edgeops)
 options:

@@ -30,6 +30,10 @@ description:
   - The Corefile parser is lossless, and reads server blocks with several zones, schemes and ports,
     nested blocks, comments, quoted strings, environment placeholders, snippets and C(import).
   - Pure computation; run it once per cluster on the controller (C(delegate_to=localhost), C(run_once)).
+  - "Runs in the controller's Python through the collection's action plugin of the same name: no module
+    process is started. It runs as an ordinary module on the task's host where the controller lacks
+    C(netaddr) or C(PyYAML), or where I(dest) is on another host, written with become, or given file
+    options beyond I(mode) (in octal), I(owner) and I(group)."
 author:
   - edgeops maintainers (@edgeops)
 options:

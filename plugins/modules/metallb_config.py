@@ -30,6 +30,10 @@ description:
     lists the Secrets the peers refer to.
   - Pure computation, run once per cluster on the controller. With I(dest) it writes the objects as
     multi-document YAML, only when the text changes.
+  - "Runs in the controller's Python through the collection's action plugin of the same name: no module
+    process is started. It runs as an ordinary module on the task's host where the controller lacks
+    C(netaddr) or C(PyYAML), or where I(dest) is on another host, written with become, or given file
+    options beyond I(mode) (in octal), I(owner) and I(group)."
 author:
   - edgeops maintainers (@edgeops)
 options:
