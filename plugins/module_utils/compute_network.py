@@ -79,21 +79,61 @@ class _Check(object):
 
 
 # ---------------------------------------------------------------------------
-# Parsing: each setting into netaddr objects, reporting malformed values.
+# Parsing: each setting into integers, reporting malformed values.
+#
+# A range is a ``(first, last)`` pair of IPv4 integers (``ipranges`` spans), a network a
+# ``_Net``, an address an ``_Address``. netaddr objects are built only for IPv6 input and
+# for the errors' wording (in ipranges); every list is merged once, in ``_Lists``.
 # ---------------------------------------------------------------------------
 
+class _Net(object):
+    """An IPv4 network: ``first``, ``last``, ``prefix``; ``cidr`` as text."""
+
+    __slots__ = ("first", "last", "prefix", "cidr")
+
+    def __init__(self, first, last, prefix):
+        self.first, self.last, self.prefix = first, last, prefix
+        self.cidr = "%s/%d" % (ipranges.ipv4_text(first), prefix)
+
+    @property
+    def size(self):
+        return self.last - self.first + 1
+
+    @property
+    def span(self):
+        return (self.first, self.last)
+
+
+class _Address(object):
+    """One address: ``version``, ``value`` (integer) and ``text`` (canonical)."""
+
+    __slots__ = ("version", "value", "text")
+
+    def __init__(self, version, value):
+        self.version, self.value = version, value
+        self.text = ipranges.format_address(value, version)
+
+    def __str__(self):
+        return self.text
+
+    def is_loopback(self):
+        if self.version == 4:
+            return self.value >> 24 == 127
+        return netaddr.IPAddress(self.value, 6).is_loopback()
+
+
 def _ipv4_ranges(check, field, value, require_network=True):
-    """Parse a range-valued setting; IPv6 entries are reported and dropped."""
-    ranges, errors = ipranges.parse_ranges(value, require_network=require_network)
+    """Parse a range-valued setting into spans; IPv6 entries are reported and dropped."""
+    spans, errors = ipranges.parse_spans(value, require_network=require_network)
     for item, error in errors:
         check.error(error.code, field, error.message)
     usable = []
-    for item in ranges:
-        if item.version != 4:
+    for version, first, last in spans:
+        if version != 4:
             check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only"
-                        % ipranges.format_range(item))
+                        % ipranges.span_text(first, last, version))
         else:
-            usable.append(item)
+            usable.append((first, last))
     return usable
 
 
@@ -105,28 +145,28 @@ def _ipv4_network(check, field, value):
         check.error("invalid_address", field, "%r is not a CIDR" % (value,))
         return None
     try:
-        network = ipranges.parse_network(value, require_network=True)
+        version, first, last, prefix = ipranges.network_value(value, require_network=True)
     except ipranges.AddressError as error:
         check.error(error.code, field, error.message)
         return None
-    if network.version != 4:
+    if version != 4:
         check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only" % value)
         return None
-    return network
+    return _Net(first, last, prefix)
 
 
 def _address(check, field, value, ipv4_only=True):
     if value is None or (isinstance(value, string_types) and not value.strip()):
         return None
     try:
-        address = ipranges.parse_address(value)
+        version, number = ipranges.address_value(value)
     except ipranges.AddressError as error:
         check.error(error.code, field, error.message)
         return None
-    if ipv4_only and address.version != 4:
+    if ipv4_only and version != 4:
         check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only" % value)
         return None
-    return address
+    return _Address(version, number)
 
 
 def _addresses(check, field, value, ipv4_only=True):
@@ -152,12 +192,9 @@ def _int(check, code, field, value):
         return None
 
 
-def _as_range(network):
-    return netaddr.IPRange(network[0], network[-1])
-
-
-def _describe(r):
-    return str(r[0]) if r.first == r.last else ipranges.format_range(r)
+def _describe(span):
+    first, last = span
+    return ipranges.ipv4_text(first) if first == last else ipranges.span_text(first, last)
 
 
 # ---------------------------------------------------------------------------
@@ -178,41 +215,47 @@ def _parse_nodes(check, nodes, interface):
             check.error("node_interface_missing", "nodes",
                         "node %s has no IPv4 address on compute interface %s" % (name, iface))
             continue
+        text = str(raw)
         try:
-            text = str(raw)
-            network = ipranges.parse_network(text if "/" in text else text + "/32", require_network=False)
+            if "/" in text:
+                address_part = text.split("/", 1)[0]
+                version, first, last, prefix = ipranges.network_value(text, require_network=False)
+            else:
+                address_part = text
+                version, first, last, prefix = ipranges.network_value(text + "/32", require_network=False)
+            version, value = ipranges.address_value(address_part)
         except ipranges.AddressError as error:
             check.error(error.code, "nodes", "node %s: %s" % (name, error.message))
             continue
-        if network.version != 4:
+        if version != 4:
             check.error("node_interface_missing", "nodes",
                         "node %s has no IPv4 address on compute interface %s (found %s)" % (name, iface, raw))
             continue
         mtu = _int(check, "mtu_out_of_range", "nodes", node.get("mtu"))
         gateway = _address(check, "nodes", node.get("gateway")) if node.get("gateway") else None
-        parsed.append({"name": name, "interface": iface, "address": network.ip,
-                       "network": network.cidr, "mtu": mtu, "gateway": gateway})
+        parsed.append({"name": name, "interface": iface, "address": _Address(4, value),
+                       "network": _Net(first, last, prefix), "mtu": mtu, "gateway": gateway})
     return parsed
 
 
 def check_nodes_agree(check, nodes, subnet):
     """Nodes share one compute subnet and MTU, and no address twice."""
-    networks = sorted(set(str(node["network"]) for node in nodes if node["network"].prefixlen < 32))
+    networks = sorted(set(node["network"].cidr for node in nodes if node["network"].prefix < 32))
     if len(networks) > 1:
         check.error("node_subnet_mismatch", "nodes", "nodes disagree on the compute subnet: %s" % ", ".join(
-            "%s=%s" % (node["name"], node["network"]) for node in nodes))
+            "%s=%s" % (node["name"], node["network"].cidr) for node in nodes))
     if subnet is not None:
         for node in nodes:
-            if not ipranges.contains_address([subnet], node["address"]):
+            if not subnet.first <= node["address"].value <= subnet.last:
                 check.error("node_subnet_mismatch", "nodes", "node %s address %s is outside the compute subnet %s"
-                            % (node["name"], node["address"], subnet))
+                            % (node["name"], node["address"], subnet.cidr))
     mtus = sorted(set(node["mtu"] for node in nodes if node["mtu"] is not None))
     if len(mtus) > 1:
         check.error("node_mtu_mismatch", "nodes", "nodes disagree on the compute MTU: %s" % ", ".join(
             "%s=%s" % (node["name"], node["mtu"]) for node in nodes if node["mtu"] is not None))
     seen = {}
     for node in nodes:
-        key = int(node["address"])
+        key = node["address"].value
         if key in seen:
             check.error("duplicate_node_address", "nodes", "nodes %s and %s share address %s"
                         % (seen[key], node["name"], node["address"]))
@@ -224,9 +267,9 @@ def check_nodes_agree(check, nodes, subnet):
 # Rules on the settings.
 # ---------------------------------------------------------------------------
 
-def check_node_ip_count(check, node_ranges, node_count, profile):
+def check_node_ip_count(check, node_merged, node_count, profile):
     needed = node_count + PROFILE_EXTRA_NODE_IPS[profile]
-    have = ipranges.range_size(node_ranges) if node_ranges else 0
+    have = ipranges.spans_size(node_merged)
     if have < needed:
         check.error("node_ips_too_few", "node_ips",
                     "%d node IP(s) given; a %d-node site needs at least %d (%s profile: nodes + %d)"
@@ -234,67 +277,55 @@ def check_node_ip_count(check, node_ranges, node_count, profile):
 
 
 def check_inside_subnet(check, code, field, ranges, subnet):
-    for item in ranges:
-        if not ipranges.contains(subnet, item):
-            check.error(code, field, "%s is not inside the compute subnet %s" % (_describe(item), subnet.cidr))
+    for first, last in ranges:
+        if not (subnet.first <= first and last <= subnet.last):
+            check.error(code, field, "%s is not inside the compute subnet %s" % (_describe((first, last)), subnet.cidr))
 
 
 def check_reserved(check, field, ranges, subnet, gateway, reserved):
     """Ranges must not take the subnet's network or broadcast address, the gateway or a reserved entry."""
     taken = []
-    if subnet is not None and subnet.prefixlen < 31:
-        taken.append((netaddr.IPRange(subnet.network, subnet.network), "the network address of %s" % subnet.cidr))
-        taken.append((netaddr.IPRange(subnet.broadcast, subnet.broadcast),
-                      "the broadcast address of %s" % subnet.cidr))
+    if subnet is not None and subnet.prefix < 31:
+        taken.append((subnet.first, subnet.first, "the network address of %s" % subnet.cidr))
+        taken.append((subnet.last, subnet.last, "the broadcast address of %s" % subnet.cidr))
     if gateway is not None:
-        taken.append((netaddr.IPRange(gateway, gateway), "the gateway"))
-    for item in reserved:
-        taken.append((item, "reserved"))
+        taken.append((gateway.value, gateway.value, "the gateway"))
+    for first, last in reserved:
+        taken.append((first, last, "reserved"))
+    if not taken:
+        return
     for item in ranges:
-        for other, what in taken:
-            shared = ipranges.intersection(item, other)
-            if shared is not None:
-                check.error("reserved_address", field, "%s includes %s (%s)" % (_describe(item), _describe(shared), what))
+        first, last = item
+        for other_first, other_last, what in taken:
+            shared_first, shared_last = max(first, other_first), min(last, other_last)
+            if shared_first <= shared_last:
+                check.error("reserved_address", field, "%s includes %s (%s)"
+                            % (_describe(item), _describe((shared_first, shared_last)), what))
 
 
 def check_service_ips_miss_nodes(check, service_ranges, nodes):
     for node in nodes:
+        value = node["address"].value
         for item in service_ranges:
-            if ipranges.contains_address([item], node["address"]):
+            if item[0] <= value <= item[1]:
                 check.error("reserved_address", "external_service_ips", "%s includes node %s's own address %s"
                             % (_describe(item), node["name"], node["address"]))
 
 
 def check_no_overlap_within(check, field, ranges):
     """Entries of one list must not share an address (sorted sweep, not all pairs)."""
-    ordered = sorted(ranges, key=lambda r: (r.first, r.last))
     widest = None
-    for item in ordered:
-        if widest is not None and item.first <= widest.last:
+    for item in sorted(ranges):
+        if widest is not None and item[0] <= widest[1]:
             check.error("ranges_overlap", field, "%s overlaps %s" % (_describe(item), _describe(widest)))
-        if widest is None or item.last > widest.last:
+        if widest is None or item[1] > widest[1]:
             widest = item
 
 
-def check_node_and_service_ranges_apart(check, node_ranges, service_ranges):
-    for shared in _shared_parts(node_ranges, service_ranges):
+def check_node_and_service_ranges_apart(check, node_merged, service_merged):
+    for shared in ipranges.shared_spans(node_merged, service_merged):
         check.error("ranges_overlap", "external_service_ips",
                     "node IPs and external service IPs share %s" % _describe(shared))
-
-
-def _shared_parts(left, right):
-    """Every intersection between two lists of ranges, by a merge walk over sorted lists."""
-    left = ipranges.merge_ranges(left)
-    right = ipranges.merge_ranges(right)
-    i = j = 0
-    while i < len(left) and j < len(right):
-        shared = ipranges.intersection(left[i], right[j])
-        if shared is not None:
-            yield shared
-        if left[i].last < right[j].last:
-            i += 1
-        else:
-            j += 1
 
 
 # Pairs of site networks that must not share any address. The compute subnet is left out
@@ -314,13 +345,15 @@ _APART = (
 def check_cidrs_apart(check, networks):
     """Any shared address between two networks of ``_APART`` (containment or partial).
 
-    ``networks`` maps a field to ``(label, [ranges])``; kubespray-style checks that only
+    ``networks`` maps a field to ``(label, merged spans)``; kubespray-style checks that only
     compare network addresses miss supernets and partial overlaps, this does not.
     """
     for field, other in _APART:
-        label, ranges = networks[field]
-        other_label, other_ranges = networks[other]
-        for shared in _shared_parts(ranges, other_ranges):
+        label, spans = networks[field]
+        other_label, other_spans = networks[other]
+        if not spans or not other_spans:
+            continue
+        for shared in ipranges.shared_spans(spans, other_spans):
             check.error("cidr_overlap", field, "%s overlaps %s at %s" % (label, other_label, _describe(shared)))
             break
 
@@ -329,25 +362,25 @@ def check_service_cidr_size(check, service_cidr):
     if service_cidr.size <= CLUSTER_DNS_INDEX:
         check.error("service_cidr_too_small", "service_cidr",
                     "%s has no room for the cluster DNS IP (address number %d)" % (service_cidr.cidr, CLUSTER_DNS_INDEX))
-    if service_cidr.prefixlen < MAX_SERVICE_CIDR_PREFIX_V4:
+    if service_cidr.prefix < MAX_SERVICE_CIDR_PREFIX_V4:
         check.error("service_cidr_too_large", "service_cidr",
                     "%s is larger than the API server accepts (/%d at most for IPv4)"
                     % (service_cidr.cidr, MAX_SERVICE_CIDR_PREFIX_V4))
 
 
 def check_pod_cidr_blocks(check, pod_cidr, block_size, kubernetes_nodes):
-    if block_size < pod_cidr.prefixlen:
+    if block_size < pod_cidr.prefix:
         check.error("pod_cidr_too_small", "pod_cidr", "%s is smaller than one /%d Calico block"
                     % (pod_cidr.cidr, block_size))
         return
-    blocks = 2 ** (block_size - pod_cidr.prefixlen)
+    blocks = 2 ** (block_size - pod_cidr.prefix)
     if blocks < kubernetes_nodes:
         check.error("pod_cidr_too_small", "pod_cidr", "%s holds %d /%d block(s) but the site has %d Kubernetes node(s)"
                     % (pod_cidr.cidr, blocks, block_size, kubernetes_nodes))
 
 
 def check_gateway(check, gateway, subnet):
-    if gateway is not None and subnet is not None and not ipranges.contains_address([_as_range(subnet)], gateway):
+    if gateway is not None and subnet is not None and not subnet.first <= gateway.value <= subnet.last:
         check.error("gateway_outside_subnet", "gateway", "%s is not inside the compute subnet %s" % (gateway, subnet.cidr))
 
 
@@ -392,13 +425,13 @@ def check_bgp_peers(check, peers):
     return normalised
 
 
-def check_load_balancer_ips(check, requested, service_ranges):
+def check_load_balancer_ips(check, requested, service_merged):
     for address in requested:
-        if not ipranges.contains_address(service_ranges, address):
+        if not ipranges.spans_hold(service_merged, address.value):
             check.error("load_balancer_ip_outside_pool", "load_balancer_ips",
                         "%s is not among the external service IPs" % address)
-    pool = ipranges.range_size(service_ranges) if service_ranges else 0
-    if not service_ranges:
+    pool = ipranges.spans_size(service_merged)
+    if not service_merged:
         check.warn("service_ips_empty", "external_service_ips",
                    "no external service IPs: LoadBalancer services will stay pending")
     elif pool < len(requested) + 1:
@@ -407,24 +440,25 @@ def check_load_balancer_ips(check, requested, service_ranges):
                    "the services that take any address" % (pool, len(requested)))
 
 
-def check_in_use(check, in_use, node_ranges, service_ranges, own_addresses):
+def check_in_use(check, in_use, node_merged, service_merged, own_addresses):
     """Hosts the probe found answering on our ranges (warnings: the probe can be fooled)."""
-    own = set(int(a) for a in own_addresses)
+    own = set(address.value for address in own_addresses)
     for entry in in_use or []:
         raw = entry.get("address") if isinstance(entry, dict) else entry
         try:
-            address = ipranges.parse_address(raw)
+            version, value = ipranges.address_value(raw)
         except ipranges.AddressError:
             continue
-        if int(address) in own:
+        if version == 4 and value in own:
             continue
         detail = ""
         if isinstance(entry, dict) and entry.get("mac"):
             detail = " (MAC %s)" % entry["mac"]
-        if ipranges.contains_address(service_ranges, address):
-            check.warn("address_in_use", "external_service_ips", "%s answers on the network%s" % (address, detail))
-        elif ipranges.contains_address(node_ranges, address):
-            check.warn("address_in_use", "node_ips", "%s answers on the network%s" % (address, detail))
+        text = ipranges.format_address(value, version)
+        if version == 4 and ipranges.spans_hold(service_merged, value):
+            check.warn("address_in_use", "external_service_ips", "%s answers on the network%s" % (text, detail))
+        elif version == 4 and ipranges.spans_hold(node_merged, value):
+            check.warn("address_in_use", "node_ips", "%s answers on the network%s" % (text, detail))
 
 
 def check_cluster_domain(check, domain):
@@ -440,13 +474,28 @@ def check_cluster_domain(check, domain):
 def _nth_host_or_none(network, index):
     if network is None or index >= network.size:
         return None
-    return ipranges.nth_host(network, index)
+    return ipranges.ipv4_text(network.first + index)
 
 
 def pod_mtu(mtu, encapsulation):
     if mtu is None:
         return None
     return mtu - ENCAPSULATION_OVERHEAD.get(encapsulation or "None", 0)
+
+
+def _networks(pod_cidr, service_cidr, subnet, node_merged, service_merged, dns_servers, gateway, nodes):
+    """Every network of ``_APART`` as ``(label, merged spans)``."""
+    return {
+        "pod_cidr": ("the pod CIDR %s" % pod_cidr.cidr if pod_cidr else "", [pod_cidr.span] if pod_cidr else []),
+        "service_cidr": ("the service CIDR %s" % service_cidr.cidr if service_cidr else "",
+                         [service_cidr.span] if service_cidr else []),
+        "subnet": ("the compute subnet %s" % subnet.cidr if subnet else "", [subnet.span] if subnet else []),
+        "node_ips": ("the node IPs", node_merged),
+        "external_service_ips": ("the external service IPs", service_merged),
+        "dns_servers": ("a DNS server", ipranges.merge_spans((a.value, a.value) for a in dns_servers if a.version == 4)),
+        "gateway": ("the gateway", [(gateway.value, gateway.value)] if gateway is not None else []),
+        "nodes": ("a node's address", ipranges.merge_spans((n["address"].value, n["address"].value) for n in nodes)),
+    }
 
 
 def check_compute_network(settings):
@@ -470,9 +519,12 @@ def check_compute_network(settings):
     block_size = _int(check, "pod_cidr_too_small", "block_size", s.get("block_size")) or 26
     cluster_domain = str(s.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN).strip()
     node_count = _int(check, "node_ips_too_few", "node_count", s.get("node_count")) or max(len(nodes), 1)
+    # Each list merged once; every rule below reads these.
+    node_merged = ipranges.merge_spans(node_ranges)
+    service_merged = ipranges.merge_spans(service_ranges)
 
     if subnet is None and nodes:
-        subnet = nodes[0]["network"] if nodes[0]["network"].prefixlen < 32 else None
+        subnet = nodes[0]["network"] if nodes[0]["network"].prefix < 32 else None
     if mtu is None:
         node_mtus = [node["mtu"] for node in nodes if node["mtu"] is not None]
         mtu = node_mtus[0] if node_mtus else None
@@ -485,10 +537,10 @@ def check_compute_network(settings):
         check.error("node_ips_too_few", "node_ips", "no node IPs given; a contiguous range such as "
                     "192.168.1.10-192.168.1.12 is required")
     else:
-        check_node_ip_count(check, node_ranges, node_count, profile)
+        check_node_ip_count(check, node_merged, node_count, profile)
     check_no_overlap_within(check, "node_ips", node_ranges)
     check_no_overlap_within(check, "external_service_ips", service_ranges)
-    check_node_and_service_ranges_apart(check, node_ranges, service_ranges)
+    check_node_and_service_ranges_apart(check, node_merged, service_merged)
     if subnet is not None:
         check_inside_subnet(check, "node_ips_outside_subnet", "node_ips", node_ranges, subnet)
         if not s.get("bgp_peers"):
@@ -501,35 +553,25 @@ def check_compute_network(settings):
     check_mtu(check, mtu, s.get("mtu_min") or 1400, s.get("mtu_max") or 1500)
     check_vlan(check, vlan_id)
     peers = check_bgp_peers(check, s.get("bgp_peers"))
-    check_load_balancer_ips(check, requested, service_ranges)
+    check_load_balancer_ips(check, requested, service_merged)
     check_cluster_domain(check, cluster_domain)
     if service_cidr is not None:
         check_service_cidr_size(check, service_cidr)
     if pod_cidr is not None:
         check_pod_cidr_blocks(check, pod_cidr, block_size, node_count + PROFILE_EXTRA_NODE_IPS[profile])
 
-    networks = {
-        "pod_cidr": ("the pod CIDR %s" % pod_cidr.cidr if pod_cidr else "", [_as_range(pod_cidr)] if pod_cidr else []),
-        "service_cidr": ("the service CIDR %s" % service_cidr.cidr if service_cidr else "",
-                         [_as_range(service_cidr)] if service_cidr else []),
-        "subnet": ("the compute subnet %s" % subnet.cidr if subnet else "", [_as_range(subnet)] if subnet else []),
-        "node_ips": ("the node IPs", node_ranges),
-        "external_service_ips": ("the external service IPs", service_ranges),
-        "dns_servers": ("a DNS server", [netaddr.IPRange(a, a) for a in dns_servers if a.version == 4]),
-        "gateway": ("the gateway", [netaddr.IPRange(gateway, gateway)] if gateway is not None else []),
-        "nodes": ("a node's address", [netaddr.IPRange(n["address"], n["address"]) for n in nodes]),
-    }
-    check_cidrs_apart(check, networks)
-    check_in_use(check, s.get("in_use"), node_ranges, service_ranges, [n["address"] for n in nodes])
+    check_cidrs_apart(check, _networks(pod_cidr, service_cidr, subnet, node_merged, service_merged,
+                                       dns_servers, gateway, nodes))
+    check_in_use(check, s.get("in_use"), node_merged, service_merged, [n["address"] for n in nodes])
 
     encapsulation = s.get("encapsulation") or "IPIPCrossSubnet"
     compute_network = {
-        "subnet": str(subnet.cidr) if subnet is not None else None,
+        "subnet": subnet.cidr if subnet is not None else None,
         "gateway": str(gateway) if gateway is not None else None,
-        "node_ips": ipranges.summarize(node_ranges),
-        "external_service_ips": ipranges.summarize(service_ranges),
-        "pod_cidr": str(pod_cidr.cidr) if pod_cidr is not None else None,
-        "service_cidr": str(service_cidr.cidr) if service_cidr is not None else None,
+        "node_ips": ipranges.summarize_spans(node_merged),
+        "external_service_ips": ipranges.summarize_spans(service_merged),
+        "pod_cidr": pod_cidr.cidr if pod_cidr is not None else None,
+        "service_cidr": service_cidr.cidr if service_cidr is not None else None,
         "kubernetes_service_ip": _nth_host_or_none(service_cidr, 1),
         "cluster_dns_ip": _nth_host_or_none(service_cidr, CLUSTER_DNS_INDEX),
         "cluster_domain": cluster_domain,

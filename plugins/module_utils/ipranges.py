@@ -3,8 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Address algebra on ranges.
 
-Every value is kept as a netaddr ``IPRange`` (first and last address), never expanded
-address by address, so sizes, containment and overlaps of a /8 cost the same as a /30.
+Every value is kept as its first and last address, never expanded address by address, so
+sizes, containment and overlaps of a /8 cost the same as a /30.
+
+Two layers. The netaddr layer (``parse_range``, ``merge_ranges``...) hands out netaddr
+``IPRange`` objects, for the renderers and filters. The integer layer (``span_of``,
+``merge_spans``, ``shared_spans``...) is what the check runs on: a span is a
+``(first, last)`` pair of integers of one address family, IPv4 text is read and written
+without netaddr (as netaddr reads it with ``INET_PTON``: dotted quads, no leading zeros,
+no shorthand), and netaddr is used for IPv6 and for the errors' wording only.
 
 Accepted forms, alone, in a list, or in a comma-separated string:
 ``10.0.0.5-10.0.0.9`` (range), ``10.0.0.0/29`` (network), ``10.0.0.5`` (one address).
@@ -15,6 +22,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import bisect
+import socket
+import struct
 import traceback
 
 try:
@@ -60,6 +70,61 @@ def split_list(value):
             if part:
                 result.append(part)
     return result
+
+
+_IPV4 = struct.Struct(">I")
+_IPV4_BITS = 32
+
+
+def _ipv4_value(text):
+    """IPv4 text as an integer, read as netaddr reads it with INET_PTON, or None."""
+    if ":" in text:
+        return None
+    if text[:1] == "0" or ".0" in text:  # only then can a part have a leading zero
+        for part in text.split("."):
+            if len(part) > 1 and part[0] == "0":
+                return None
+    try:
+        return _IPV4.unpack(socket.inet_pton(socket.AF_INET, text))[0]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def ipv4_text(value):
+    """An IPv4 address, as an integer, in dotted-quad form."""
+    return socket.inet_ntoa(_IPV4.pack(value))
+
+
+def format_address(value, version=4):
+    """An address given as an integer, as text (netaddr's form)."""
+    return ipv4_text(value) if version == 4 else str(netaddr.IPAddress(value, version))
+
+
+def address_value(text):
+    """One address as ``(version, integer)``, with parse_address's errors."""
+    text = str(text).strip()
+    value = _ipv4_value(text) if text else None
+    if value is not None:
+        return 4, value
+    address = parse_address(text)
+    return address.version, int(address)
+
+
+def network_value(text, require_network=True):
+    """A CIDR as ``(version, first, last, prefix)``, with parse_network's errors."""
+    text = str(text).strip()
+    address_part, _slash, prefix_text = text.partition("/")
+    value = _ipv4_value(address_part.strip()) if _slash else None
+    if value is None or not (prefix_text.isdigit() and prefix_text.isascii()) or int(prefix_text) > _IPV4_BITS:
+        # IPv6, or an error to word exactly as parse_network does
+        network = parse_network(text, require_network=require_network)
+        return network.version, network.first, network.last, network.prefixlen
+    prefix = int(prefix_text)
+    host_bits = (1 << (_IPV4_BITS - prefix)) - 1
+    first = value & ~host_bits
+    if require_network and value != first:
+        raise AddressError("host_bits_set", "%r has host bits set; the network is %s/%d" % (text, ipv4_text(first), prefix))
+    return 4, first, first | host_bits, prefix
 
 
 def parse_address(text):
@@ -112,6 +177,121 @@ def parse_range(text, require_network=True):
         return netaddr.IPRange(network[0], network[-1])
     address = parse_address(text)
     return netaddr.IPRange(address, address)
+
+
+def span_of(text, require_network=True):
+    """``(version, first, last)`` of a range, a CIDR or one address: parse_range in integers."""
+    text = str(text).strip()
+    if "-" in text:
+        start_text, _dash, end_text = text.partition("-")
+        start_text, end_text = start_text.strip(), end_text.strip()
+        start, end = _ipv4_value(start_text), _ipv4_value(end_text)
+        if start is not None and end is not None and start <= end:
+            return 4, start, end
+        start_version, start = address_value(start_text)
+        end_version, end = address_value(end_text)
+        if start_version != end_version:
+            raise AddressError("mixed_family", "%r mixes IPv4 and IPv6" % text)
+        if start > end:
+            raise AddressError("range_reversed", "%r starts after it ends" % text)
+        return start_version, start, end
+    if "/" in text:
+        version, first, last, _prefix = network_value(text, require_network=require_network)
+        return version, first, last
+    version, value = address_value(text)
+    return version, value, value
+
+
+def parse_spans(value, require_network=True):
+    """Parse every item; ``(spans, errors)``, spans as ``(version, first, last)``, errors as parse_ranges."""
+    spans, errors = [], []
+    for item in split_list(value):
+        try:
+            spans.append(span_of(item, require_network=require_network))
+        except AddressError as error:
+            errors.append((item, error))
+    return spans, errors
+
+
+def merge_spans(spans):
+    """Sorted, disjoint, coalesced ``(first, last)`` pairs of one family; adjacent ones are joined."""
+    result = []
+    for first, last in sorted(spans):
+        if result and first <= result[-1][1] + 1:
+            if last > result[-1][1]:
+                result[-1] = (result[-1][0], last)
+        else:
+            result.append((first, last))
+    return result
+
+
+def spans_size(merged):
+    """Number of addresses in merged spans."""
+    return sum(last - first + 1 for first, last in merged)
+
+
+def _first_reaching(merged, value, low):
+    """Index, from ``low``, of the first merged span that ends at or after ``value``."""
+    index = bisect.bisect_left(merged, (value,), low)
+    if index > low and merged[index - 1][1] >= value:
+        return index - 1
+    return index
+
+
+def shared_spans(left, right):
+    """Every intersection between two merged span lists, in order.
+
+    A walk over both lists that jumps (by bisection) over the spans of one list lying
+    wholly before the other's current span: a single network against a thousand ranges
+    costs a few steps, not a thousand.
+    """
+    i = j = 0
+    while i < len(left) and j < len(right):
+        a_first, a_last = left[i]
+        b_first, b_last = right[j]
+        if a_last < b_first:
+            i = _first_reaching(left, b_first, i + 1)
+        elif b_last < a_first:
+            j = _first_reaching(right, a_first, j + 1)
+        else:
+            yield max(a_first, b_first), min(a_last, b_last)
+            if a_last < b_last:
+                i += 1
+            else:
+                j += 1
+
+
+def spans_hold(merged, value):
+    """True when the integer address ``value`` lies in the merged spans."""
+    index = bisect.bisect_right(merged, (value, float("inf"))) - 1
+    return index >= 0 and merged[index][1] >= value
+
+
+def span_text(first, last, version=4):
+    """``first-last`` (always both ends), as format_range writes a range."""
+    return "%s-%s" % (format_address(first, version), format_address(last, version))
+
+
+def span_cidrs(first, last, bits=_IPV4_BITS):
+    """The minimal ``(network, prefix)`` blocks covering ``first``..``last``."""
+    blocks = []
+    while first <= last:
+        size = first & -first if first else 1 << bits
+        while size > last - first + 1:
+            size >>= 1
+        blocks.append((first, bits - size.bit_length() + 1))
+        first += size
+    return blocks
+
+
+def summarize_spans(merged):
+    """summarize() of merged IPv4 spans: ``{ranges, cidrs, count}``."""
+    text = ipv4_text
+    return {
+        "ranges": ["%s-%s" % (text(first), text(last)) for first, last in merged],
+        "cidrs": ["%s/%d" % (text(network), prefix) for first, last in merged for network, prefix in span_cidrs(first, last)],
+        "count": spans_size(merged),
+    }
 
 
 def parse_ranges(value, require_network=True):
@@ -189,16 +369,12 @@ def intersection(a, b):
 
 
 def merge_ranges(ranges):
-    """Sorted, disjoint, coalesced ranges (adjacent ranges are joined)."""
-    result = []
-    for r in sorted(ranges, key=lambda item: (item.version, item.first, item.last)):
-        if result and result[-1].version == r.version and r.first <= result[-1].last + 1:
-            if r.last > result[-1].last:
-                last = result[-1]
-                result[-1] = netaddr.IPRange(last[0], netaddr.IPAddress(r.last, r.version))
-        else:
-            result.append(netaddr.IPRange(r[0], r[-1]))
-    return result
+    """Sorted, disjoint, coalesced ranges (adjacent ranges are joined); IPv4 before IPv6."""
+    by_version = {}
+    for item in ranges:
+        by_version.setdefault(item.version, []).append((item.first, item.last))
+    return [netaddr.IPRange(netaddr.IPAddress(first, version), netaddr.IPAddress(last, version))
+            for version in sorted(by_version) for first, last in merge_spans(by_version[version])]
 
 
 def range_to_cidrs(ranges):

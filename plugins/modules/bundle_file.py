@@ -48,9 +48,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the old and new text of I(dest).
-  platform:
-    platforms: posix
-    description: Runs on the controller for a local I(dest), otherwise on the task's host.
 notes:
   - Exactly one of I(resources) and I(content) is needed.
 requirements:

@@ -149,8 +149,10 @@ def _dest_run(capsys, monkeypatch, tmp_path, name, case, **options):
     return results, files
 
 
-@pytest.mark.parametrize("name,case", [w for w in WRITES if w[1] in ("operator", "layer2", "merge into live",
-                                                                      "content", "resources", "errors")])
+DEST_CASES = ("operator", "layer2", "merge into live", "content", "resources", "errors")
+
+
+@pytest.mark.parametrize("name,case", [w for w in WRITES if w[1] in DEST_CASES])
 def test_dest_is_written_alike_in_check_mode_then_for_real_then_unchanged(capsys, monkeypatch, tmp_path, name, case):
     (from_module, from_action), files = _dest_run(capsys, monkeypatch, tmp_path, name, case,
                                                   check_mode=True, diff=True)

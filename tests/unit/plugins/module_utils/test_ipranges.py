@@ -435,3 +435,104 @@ def test_range_to_cidrs_is_exact_and_minimal(sample):
     # ... and no cover uses fewer blocks.
     assert len(cidrs) == _minimal_cidr_count(expected)
     assert [n.first for n in networks] == sorted(n.first for n in networks)
+
+
+# ---------------------------------------------------------------------------
+# The integer layer the check runs on: the same answers as the oracle and the netaddr layer
+# ---------------------------------------------------------------------------
+
+def _expand_spans(spans):
+    result = set()
+    for first, last in spans:
+        result.update(range(first, last + 1))
+    return result
+
+
+def _spans(value):
+    spans, errors = ipranges.parse_spans(value, require_network=False)
+    assert errors == []
+    assert all(version == 4 for version, dummy_first, dummy_last in spans)
+    return [(first, last) for dummy_version, first, last in spans]
+
+
+@settings(max_examples=300, deadline=None)
+@given(address_set())
+def test_spans_parse_merge_and_summarize_as_the_oracle_and_netaddr_do(sample):
+    value, expected = sample[:2]
+    spans = _spans(value)
+    assert spans == [(r.first, r.last) for r in ipranges.as_ranges(value)]
+    merged = ipranges.merge_spans(spans)
+    assert _expand_spans(merged) == expected
+    assert ipranges.spans_size(merged) == len(expected)
+    for (dummy, left_last), (right_first, dummy_last) in zip(merged, merged[1:]):
+        assert left_last + 1 < right_first  # sorted, disjoint, and not even adjacent
+    # The netaddr layer's summary is proven exact and minimal above; the integer one must equal it.
+    assert ipranges.summarize_spans(merged) == ipranges.summarize(ipranges.as_ranges(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(two_sets())
+def test_shared_spans_and_membership_match_the_oracle(sample):
+    a_value, a_set, b_value, b_set = sample
+    left, right = ipranges.merge_spans(_spans(a_value)), ipranges.merge_spans(_spans(b_value))
+    shared = list(ipranges.shared_spans(left, right))
+    assert _expand_spans(shared) == a_set & b_set
+    assert shared == ipranges.merge_spans(shared)  # in order, disjoint
+    assert shared == list(ipranges.shared_spans(right, left))
+    for value in set(b_set) | set(x + 1 for x in b_set) | set(x - 1 for x in b_set):
+        assert ipranges.spans_hold(left, value) == (value in a_set)
+
+
+def test_shared_spans_jump_over_what_cannot_meet():
+    many = [(n * 10, n * 10 + 3) for n in range(1000)]
+    assert list(ipranges.shared_spans([(5002, 5025)], many)) == [(5002, 5003), (5010, 5013), (5020, 5023)]
+    assert list(ipranges.shared_spans(many, [(20000, 30000)])) == []
+    assert list(ipranges.shared_spans(many, [(0, 0), (9993, 9999)])) == [(0, 0), (9993, 9993)]
+
+
+# Texts near the accepted forms: dotted quads with leading zeros, short forms, IPv6, stray signs.
+ADDRESS_TEXT = st.one_of(
+    st.text(alphabet="0123456789.", min_size=1, max_size=16),
+    st.text(alphabet="0123456789abcdef:.", min_size=1, max_size=20),
+    st.builds(lambda parts: ".".join(parts), st.lists(st.sampled_from(["0", "00", "01", "1", "10", "255", "256", "099"]),
+                                                       min_size=3, max_size=5)),
+    st.sampled_from(["", " ", "1.2.3.4 ", "::1", "::ffff:1.2.3.4", "1.2.3.4\x00", "\uff11.2.3.4", "+1.2.3.4"]),
+)
+
+
+def _outcome(call, *args):
+    try:
+        return call(*args)
+    except ipranges.AddressError as error:
+        return (error.code, error.message)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ADDRESS_TEXT)
+def test_address_value_reads_what_parse_address_reads(text):
+    expected = _outcome(ipranges.parse_address, text)
+    if isinstance(expected, netaddr.IPAddress):
+        expected = (expected.version, int(expected))
+        assert ipranges.format_address(expected[1], expected[0]) == str(ipranges.parse_address(text))
+    assert _outcome(ipranges.address_value, text) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(ADDRESS_TEXT, st.sampled_from(["/0", "/8", "/24", "/31", "/32", "/33", "/128", "/+8", "/2_4", "/ 24", "/", ""]),
+       st.booleans())
+def test_network_value_reads_what_parse_network_reads(address, prefix, require_network):
+    text = address + prefix
+    expected = _outcome(ipranges.parse_network, text, require_network)
+    if isinstance(expected, netaddr.IPNetwork):
+        expected = (expected.version, expected.first, expected.last, expected.prefixlen)
+    assert _outcome(ipranges.network_value, text, require_network) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(ADDRESS_TEXT, ADDRESS_TEXT, st.sampled_from(["-", " - ", "/24", ""]))
+def test_span_of_reads_what_parse_range_reads(start, end, joint):
+    text = start + joint + end if joint != "/24" else start + joint
+    expected = _outcome(ipranges.parse_range, text)
+    if isinstance(expected, netaddr.IPRange):
+        expected = (expected.version, expected.first, expected.last)
+    assert _outcome(ipranges.span_of, text) == expected
