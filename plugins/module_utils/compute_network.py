@@ -297,10 +297,9 @@ def check_reserved(check, field, ranges, subnet, gateway, reserved):
     for item in ranges:
         first, last = item
         for other_first, other_last, what in taken:
-            shared_first, shared_last = max(first, other_first), min(last, other_last)
-            if shared_first <= shared_last:
-                check.error("reserved_address", field, "%s includes %s (%s)"
-                            % (_describe(item), _describe((shared_first, shared_last)), what))
+            if first <= other_last and other_first <= last:
+                shared = (first if first > other_first else other_first, last if last < other_last else other_last)
+                check.error("reserved_address", field, "%s includes %s (%s)" % (_describe(item), _describe(shared), what))
 
 
 def check_service_ips_miss_nodes(check, service_ranges, nodes):

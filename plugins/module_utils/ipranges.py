@@ -246,15 +246,20 @@ def shared_spans(left, right):
     costs a few steps, not a thousand.
     """
     i = j = 0
-    while i < len(left) and j < len(right):
+    left_count, right_count = len(left), len(right)
+    while i < left_count and j < right_count:
         a_first, a_last = left[i]
         b_first, b_last = right[j]
         if a_last < b_first:
-            i = _first_reaching(left, b_first, i + 1)
+            i += 1
+            if i < left_count and left[i][1] < b_first:
+                i = _first_reaching(left, b_first, i + 1)
         elif b_last < a_first:
-            j = _first_reaching(right, a_first, j + 1)
+            j += 1
+            if j < right_count and right[j][1] < a_first:
+                j = _first_reaching(right, a_first, j + 1)
         else:
-            yield max(a_first, b_first), min(a_last, b_last)
+            yield (a_first if a_first > b_first else b_first), (a_last if a_last < b_last else b_last)
             if a_last < b_last:
                 i += 1
             else:
@@ -273,25 +278,31 @@ def span_text(first, last, version=4):
 
 
 def span_cidrs(first, last, bits=_IPV4_BITS):
-    """The minimal ``(network, prefix)`` blocks covering ``first``..``last``."""
+    """The minimal ``(network, prefix)`` blocks covering ``first``..``last``.
+
+    Each block is the largest one that starts at ``first`` (its alignment: the lowest set
+    bit) and fits in what is left (the highest power of two not above it).
+    """
     blocks = []
     while first <= last:
-        size = first & -first if first else 1 << bits
-        while size > last - first + 1:
-            size >>= 1
-        blocks.append((first, bits - size.bit_length() + 1))
+        size = 1 << (last - first + 1).bit_length() - 1
+        if first and first & -first < size:
+            size = first & -first
+        blocks.append((first, bits + 1 - size.bit_length()))
         first += size
     return blocks
 
 
 def summarize_spans(merged):
     """summarize() of merged IPv4 spans: ``{ranges, cidrs, count}``."""
-    text = ipv4_text
-    return {
-        "ranges": ["%s-%s" % (text(first), text(last)) for first, last in merged],
-        "cidrs": ["%s/%d" % (text(network), prefix) for first, last in merged for network, prefix in span_cidrs(first, last)],
-        "count": spans_size(merged),
-    }
+    ntoa, pack = socket.inet_ntoa, _IPV4.pack
+    ranges, cidrs, count = [], [], 0
+    for first, last in merged:
+        ranges.append("%s-%s" % (ntoa(pack(first)), ntoa(pack(last))))
+        count += last - first + 1
+        for network, prefix in span_cidrs(first, last):
+            cidrs.append("%s/%d" % (ntoa(pack(network)), prefix))
+    return {"ranges": ranges, "cidrs": cidrs, "count": count}
 
 
 def parse_ranges(value, require_network=True):

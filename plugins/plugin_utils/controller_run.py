@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import grp
+import json
 import os
 import pwd
 import stat
@@ -35,8 +36,26 @@ from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings impor
 _MODULE_ONLY_FILE_OPTIONS = ("seuser", "serole", "selevel", "setype", "attributes", "unsafe_writes")
 
 
+def plain_args(args):
+    """The task's options as plain JSON data, as a module receives them.
+
+    Templated values carry ansible-core's tags (their origin, their trust) on every string;
+    the validator deep-copies its input, which for a list of a thousand tagged strings costs
+    a hundred times the check. A module gets its options through JSON; so does this.
+    """
+    try:
+        return json.loads(json.dumps(args))
+    except (TypeError, ValueError):  # not JSON data: validate what was given, as it is
+        return args
+
+
 def validate_task_args(task, argument_spec, **validator_options):
-    """``(params, no_log_values, msg)``: the task's options as the module would get them, or why not."""
+    """``(params, no_log_values, msg)``: the task's options as the module would get them, or why not.
+
+    The task keeps the plain options: Ansible sends them back with the result of every loop
+    item, and tagged strings cost it many times more to pickle.
+    """
+    task.args = plain_args(task.args)
     validation = ArgumentSpecValidator(argument_spec, **validator_options).validate(task.args)
     if validation.error_messages:
         msg = validation.errors.msg
