@@ -127,13 +127,12 @@ def _ipv4_ranges(check, field, value, require_network=True):
     spans, errors = ipranges.parse_spans(value, require_network=require_network)
     for item, error in errors:
         check.error(error.code, field, error.message)
-    usable = []
-    for version, first, last in spans:
-        if version != 4:
-            check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only"
-                        % ipranges.span_text(first, last, version))
-        else:
-            usable.append((first, last))
+    usable = [(first, last) for version, first, last in spans if version == 4]
+    if len(usable) < len(spans):
+        for version, first, last in spans:
+            if version != 4:
+                check.error("ipv6_unsupported", field, "%s is IPv6; the compute network is IPv4 only"
+                            % ipranges.span_text(first, last, version))
     return usable
 
 

@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import bisect
+import re
 import socket
 import struct
 import traceback
@@ -73,6 +74,11 @@ def split_list(value):
 
 
 _IPV4 = struct.Struct(">I")
+_LEADING_ZERO = re.compile(r"(?:^|\.)0[0-9]")
+# Two dotted quads without leading zeros (inet_pton then refuses octets above 255).
+_QUAD = r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}"
+_IPV4_RANGE = re.compile(r"(%s)\s*-\s*(%s)\Z" % (_QUAD, _QUAD))
+_pton, _INET = socket.inet_pton, socket.AF_INET
 _IPV4_BITS = 32
 
 
@@ -80,10 +86,8 @@ def _ipv4_value(text):
     """IPv4 text as an integer, read as netaddr reads it with INET_PTON, or None."""
     if ":" in text:
         return None
-    if text[:1] == "0" or ".0" in text:  # only then can a part have a leading zero
-        for part in text.split("."):
-            if len(part) > 1 and part[0] == "0":
-                return None
+    if _LEADING_ZERO.search(text):
+        return None
     try:
         return _IPV4.unpack(socket.inet_pton(socket.AF_INET, text))[0]
     except (OSError, ValueError, TypeError):
@@ -206,6 +210,17 @@ def parse_spans(value, require_network=True):
     """Parse every item; ``(spans, errors)``, spans as ``(version, first, last)``, errors as parse_ranges."""
     spans, errors = [], []
     for item in split_list(value):
+        # The common IPv4 range is read here; anything else, and every error, by span_of.
+        match = _IPV4_RANGE.match(item)
+        if match:
+            try:
+                start, end = _IPV4.unpack(_pton(_INET, match.group(1)))[0], _IPV4.unpack(_pton(_INET, match.group(2)))[0]
+            except (OSError, ValueError):  # an octet above 255
+                pass
+            else:
+                if start <= end:
+                    spans.append((4, start, end))
+                    continue
         try:
             spans.append(span_of(item, require_network=require_network))
         except AddressError as error:
@@ -294,14 +309,32 @@ def span_cidrs(first, last, bits=_IPV4_BITS):
 
 
 def summarize_spans(merged):
-    """summarize() of merged IPv4 spans: ``{ranges, cidrs, count}``."""
+    """summarize() of merged IPv4 spans: ``{ranges, cidrs, count}``.
+
+    The blocks are span_cidrs' (written out here: this runs for every range of a site).
+    """
     ntoa, pack = socket.inet_ntoa, _IPV4.pack
     ranges, cidrs, count = [], [], 0
+    add = cidrs.append
     for first, last in merged:
-        ranges.append("%s-%s" % (ntoa(pack(first)), ntoa(pack(last))))
+        first_text = ntoa(pack(first))
         count += last - first + 1
-        for network, prefix in span_cidrs(first, last):
-            cidrs.append("%s/%d" % (ntoa(pack(network)), prefix))
+        if first >> 8 == last >> 8:  # within one /24, addresses differ in the last octet only
+            head = first_text[:first_text.rindex(".") + 1]
+            ranges.append("%s-%s%d" % (first_text, head, last & 255))
+        else:
+            head = None
+            ranges.append("%s-%s" % (first_text, ntoa(pack(last))))
+        network = first
+        while network <= last:
+            size = 1 << (last - network + 1).bit_length() - 1
+            if network and network & -network < size:
+                size = network & -network
+            if head is None:
+                add("%s/%d" % (ntoa(pack(network)), _IPV4_BITS + 1 - size.bit_length()))
+            else:
+                add("%s%d/%d" % (head, network & 255, _IPV4_BITS + 1 - size.bit_length()))
+            network += size
     return {"ranges": ranges, "cidrs": cidrs, "count": count}
 
 

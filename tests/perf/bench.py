@@ -1,16 +1,22 @@
 """Benchmarks of the compute network check, side by side with baselines, in one run.
 
-(a) ``check_compute_network`` in process, on 1..1,000 ranges and on single ranges from
+(a) ``check_compute_network`` in process, on 1..10,000 ranges and on single ranges from
     /30 to /8, against two baselines doing the same overlap and containment questions:
     ``expand`` (every range expanded to its addresses, the way a script with address lists
     does it) and ``ipset`` (netaddr.IPSet). Best-of-N time and tracemalloc peak.
 (b) A fleet of 1, 50 and 200 sites (one inventory host per site, local connection):
     the collection's check per site, a render per site, a ping floor, a Jinja-assert
-    baseline (tests/perf/jinja_assert.yml) and the real playbooks/validate.yml and
-    playbooks/render.yml, each by wall clock of the whole ansible-playbook run.
+    baseline (tests/perf/jinja_assert.yml) and the real playbooks/validate.yml,
+    playbooks/render.yml and playbooks/bringup.yml (bundle mode), each by wall clock of the
+    whole ansible-playbook run; and the task runs one site gets from each playbook
+    (tests/perf/callback_plugins/task_runs.py).
+(c) Fifteen looped compute_network_check calls through ansible-playbook
+    (tests/perf/loop_check.yml) with one range and with 1,000 node and service ranges each.
 
-Run with ``make bench`` (or ``python tests/perf/bench.py --help``). Not a test: it prints
-tables and asserts only that each baseline answers as the check does.
+Every ratio set against a target compares two numbers of the same run. ``--quick`` (``make
+bench-quick``) keeps what the targets need at smaller sizes and finishes in under three
+minutes. Run with ``make bench`` (or ``python tests/perf/bench.py --help``). Not a test: it
+prints tables and asserts only that each baseline answers as the check does.
 """
 
 import argparse
@@ -18,6 +24,7 @@ import gc
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -156,16 +163,26 @@ IMPLEMENTATIONS = (("check", answers_of_check), ("ipset", answers_by_ipset), ("e
 
 
 def best_time(func, arg, repeat, budget):
-    """Best wall time of ``repeat`` calls, stopping early once ``budget`` seconds are spent."""
-    best = None
-    spent = 0.0
+    """Best wall time per call over ``repeat`` attempts, stopping early once ``budget`` seconds are spent.
+
+    A call that takes microseconds is timed in batches (about 5 ms each), so the clock's
+    resolution and one interruption do not decide its number.
+    """
+    gc.collect()
+    start = time.perf_counter()
+    func(arg)
+    first = time.perf_counter() - start
+    batch = max(1, min(1000, int(0.005 / max(first, 1e-7))))
+    best = first
+    spent = first
     for _attempt in range(repeat):
         gc.collect()
         start = time.perf_counter()
-        func(arg)
+        for _call in range(batch):
+            func(arg)
         elapsed = time.perf_counter() - start
         spent += elapsed
-        best = elapsed if best is None else min(best, elapsed)
+        best = min(best, elapsed / batch)
         if spent > budget:
             break
     return best
@@ -185,12 +202,12 @@ def addresses_of(settings):
     return sum(r.size for r in _ranges(settings["node_ips"]) + _ranges(settings["external_service_ips"]))
 
 
-def measure_inputs(label, inputs, repeat, max_expand):
+def measure_inputs(label, inputs, repeat, max_expand, implementations=IMPLEMENTATIONS):
     rows = []
     for key, settings in inputs:
-        row = {"input": key, "addresses": addresses_of(settings)}
+        row = {"input": key, "addresses": addresses_of(settings), "ipset": None, "expand": None}
         reference = answers_of_check(settings)
-        for name, func in IMPLEMENTATIONS:
+        for name, func in implementations:
             if name == "expand" and row["addresses"] > max_expand:
                 row[name] = None
                 continue
@@ -253,7 +270,13 @@ FLEET_PLAYS = (
     ("render per site", os.path.join(ROOT, "tests", "corpus", "corpus.yml")),
     ("validate.yml", os.path.join(ROOT, "playbooks", "validate.yml")),
     ("render.yml", os.path.join(ROOT, "playbooks", "render.yml")),
+    # The bench's sites set k8s_network_mode=bundle: bringup.yml writes the bundle as render.yml does.
+    ("bringup.yml", os.path.join(ROOT, "playbooks", "bringup.yml")),
 )
+# What the targets need; --quick runs only these.
+TARGET_PLAYS = ("ping floor", "validate.yml", "render.yml", "bringup.yml")
+# Target ratios to the ping floor, per site at the largest fleet.
+FLEET_TARGETS = (("validate.yml", 1.2), ("render.yml", 3.0), ("bringup.yml", 3.0))
 
 
 def ansible_env(workdir, forks):
@@ -271,12 +294,25 @@ def ansible_env(workdir, forks):
     return env
 
 
-def run_play(playbook, inventory, env):
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_play(playbook, inventory, env, cpu=None):
+    """Wall time, return code, failed hosts and output of one ansible-playbook run.
+
+    With ``cpu`` (a list), the CPU seconds of the run (ansible-playbook and its workers) are
+    appended to it: on a machine shared with other work, CPU time moves less than wall time.
+    """
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook]
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, check=False)
     elapsed = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(_children_cpu() - cpu_before)
     recap = [line for line in proc.stdout.splitlines() if " : ok=" in line]
     failed = sum(1 for line in recap if "failed=0" not in line)
     return elapsed, proc.returncode, failed, proc.stdout
@@ -298,27 +334,78 @@ def preflight(workdir, env):
             raise AssertionError("%s let a pod CIDR inside the service CIDR through:\n%s" % (playbook, output[-2000:]))
 
 
-def measure_fleet(sizes, repeat, repeat_large, forks, workdir):
+def measure_fleet(sizes, repeat, repeat_large, forks, workdir, plays):
     env = ansible_env(workdir, forks)
     preflight(workdir, env)
     rows = []
     for count in sizes:
         inventory = os.path.join(workdir, "fleet-%d.yml" % count)
-        for label, playbook in FLEET_PLAYS:
-            times = []
+        for label, playbook in plays:
+            times, cpu = [], []
             for attempt in range(repeat if count < 100 else repeat_large):
                 bundles = os.path.join(workdir, "bundles-%d-%s-%d" % (count, label.split()[0], attempt))
                 write_inventory(inventory, count, bundles)
-                elapsed, returncode, failed, output = run_play(playbook, inventory, env)
+                elapsed, returncode, failed, output = run_play(playbook, inventory, env, cpu)
                 times.append(elapsed)
                 shutil.rmtree(bundles, ignore_errors=True)
             note = "ok" if returncode == 0 else "rc=%d, %d host(s) failed" % (returncode, failed)
-            if returncode != 0 and label in ("validate.yml", "render.yml"):
+            if returncode != 0 and label.endswith(".yml"):
                 codes = sorted(set(word.strip("[]") for word in output.split() if word.startswith("[")
                                    and word.endswith("]") and word.strip("[]").islower() and "_" in word))
                 note += " " + ",".join(codes[:3])
-            rows.append({"sites": count, "play": label, "time": min(times), "note": note})
-            print("  %4d sites  %-16s %8.2f s  %s" % (count, label, min(times), note), file=sys.stderr)
+            rows.append({"sites": count, "play": label, "time": min(times), "cpu": min(cpu), "note": note})
+            print("  %4d sites  %-16s %8.2f s (cpu %6.2f s)  %s" % (count, label, min(times), min(cpu), note),
+                  file=sys.stderr)
+    return rows
+
+
+def count_task_runs(workdir, forks, plays):
+    """Task runs and loop items the second of two sites gets from each play (run_once tasks land on the first)."""
+    env = ansible_env(workdir, forks)
+    env.update({"ANSIBLE_CALLBACKS_ENABLED": "task_runs",
+                "ANSIBLE_CALLBACK_PLUGINS": os.path.join(HERE, "callback_plugins")})
+    counts = {}
+    for label, playbook in plays:
+        if label == "ping floor":
+            continue
+        inventory = os.path.join(workdir, "count.yml")
+        write_inventory(inventory, 2, os.path.join(workdir, "count-bundles"))
+        env["EDGEOPS_TASK_RUNS"] = os.path.join(workdir, "task-runs.json")
+        _elapsed, returncode, _failed, output = run_play(playbook, inventory, env)
+        if returncode != 0:
+            raise AssertionError("%s failed while counting task runs:\n%s" % (playbook, output[-2000:]))
+        with open(env["EDGEOPS_TASK_RUNS"]) as handle:
+            counts[label] = json.load(handle)["hosts"]["site-0001"]
+        shutil.rmtree(os.path.join(workdir, "count-bundles"), ignore_errors=True)
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# Part (c): looped checks through ansible-playbook.
+# ---------------------------------------------------------------------------
+
+LOOP_PLAYBOOK = os.path.join(HERE, "loop_check.yml")
+
+
+def measure_loop(workdir, repeat, sizes=(1, 1000)):
+    """Fifteen checks in one loop task, whole ansible-playbook run, per range count."""
+    env = ansible_env(workdir, 1)
+    rows = []
+    for count in sizes:
+        settings = settings_many(count)
+        host = dict(("compute_network_" + key, value) for key, value in settings.items())
+        host.update(ansible_connection="local", ansible_python_interpreter="{{ ansible_playbook_python }}")
+        inventory = os.path.join(workdir, "loop-%d.yml" % count)
+        with open(inventory, "w") as handle:
+            yaml.safe_dump({"all": {"children": {"edge_nodes": {"hosts": {"site": host}}}}}, handle)
+        times, cpu = [], []
+        for _attempt in range(repeat):
+            elapsed, returncode, _failed, output = run_play(LOOP_PLAYBOOK, inventory, env, cpu)
+            if returncode != 0:
+                raise AssertionError("loop_check.yml failed with %d ranges:\n%s" % (count, output[-2000:]))
+            times.append(elapsed)
+        rows.append({"ranges": count, "time": min(times), "cpu": min(cpu)})
+        print("  loop of 15 checks, %5d ranges  %6.2f s (cpu %5.2f s)" % (count, min(times), min(cpu)), file=sys.stderr)
     return rows
 
 
@@ -366,41 +453,112 @@ def print_check_table(title, rows, max_expand):
             if row[name] and first[name]:
                 cells.append("%s, %s" % (_ratio(row[name]["time"], first[name]["time"]),
                                          _ratio(row[name]["peak"], first[name]["peak"])))
+            elif name == "expand":
+                cells.append("not run (> {:,} addresses)".format(max_expand) if row["addresses"] > max_expand
+                             else "not run (--quick)")
             else:
-                cells.append("not run (> {:,} addresses)".format(max_expand) if name == "expand" else "-")
+                cells.append("-")
         cells.append(_ratio(row["expand"]["time"], row["check"]["time"]) if row["expand"] else "-")
         print("| " + " | ".join(cells) + " |")
 
 
-def print_fleet_table(rows):
+def print_fleet_table(rows, plays):
     by = dict(((r["sites"], r["play"]), r) for r in rows)
     sizes = sorted(set(r["sites"] for r in rows))
     print("\n### Fleet: whole ansible-playbook run (best of the repeats)\n")
-    print("| sites | play | total | per site | marginal per site | / ping floor (per site) | outcome |")
-    print("|---:|---|---:|---:|---:|---:|---|")
+    print("| sites | play | total | per site | marginal per site | / ping floor (per site) | CPU | CPU / ping floor "
+          "| outcome |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---|")
     smallest = sizes[0]
     for count in sizes:
-        floor = by[(count, "ping floor")]["time"] / count
-        for label, _playbook in FLEET_PLAYS:
+        floor = by[(count, "ping floor")]
+        for label, _playbook in plays:
             row = by[(count, label)]
             per_site = row["time"] / count
             marginal = "-"
             if count > smallest and row["note"] == "ok":
                 marginal = _fmt_time((row["time"] - by[(smallest, label)]["time"]) / (count - smallest))
-            cells = (count, label, _fmt_time(row["time"]), _fmt_time(per_site), marginal, _ratio(per_site, floor),
+            cells = (count, label, _fmt_time(row["time"]), _fmt_time(per_site), marginal,
+                     _ratio(row["time"], floor["time"]), _fmt_time(row["cpu"]), _ratio(row["cpu"], floor["cpu"]),
                      row["note"])
-            print("| %d | %s | %s | %s | %s | %s | %s |" % cells)
-    print("\n### Fleet targets\n")
-    print("| sites | validate.yml / ping floor (target <= 1.5x) | check per site / ping floor "
-          "| jinja asserts / check per site (target >= 5x) | jinja asserts / validate.yml |")
-    print("|---:|---:|---:|---:|---:|")
-    for count in sizes:
-        floor = by[(count, "ping floor")]["time"]
-        validate = by[(count, "validate.yml")]["time"]
-        check = by[(count, "check per site")]["time"]
-        jinja = by[(count, "jinja asserts")]["time"]
-        print("| %d | %s | %s | %s | %s |" % (count, _ratio(validate, floor), _ratio(check, floor),
-                                              _ratio(jinja, check), _ratio(jinja, validate)))
+            print("| %d | %s | %s | %s | %s | %s | %s | %s | %s |" % cells)
+    labels = dict(plays)
+    if "check per site" in labels and "jinja asserts" in labels:
+        print("\n### Check against Jinja asserts\n")
+        print("| sites | check per site / ping floor | jinja asserts / check per site | jinja asserts / validate.yml |")
+        print("|---:|---:|---:|---:|")
+        for count in sizes:
+            floor, check = by[(count, "ping floor")]["time"], by[(count, "check per site")]["time"]
+            jinja, validate = by[(count, "jinja asserts")]["time"], by[(count, "validate.yml")]["time"]
+            print("| %d | %s | %s | %s |" % (count, _ratio(check, floor), _ratio(jinja, check), _ratio(jinja, validate)))
+
+
+def print_task_runs(counts):
+    print("\n### Task runs one site gets (second of two sites; run_once tasks land on the first)\n")
+    print("| play | task runs | loop items |")
+    print("|---|---:|---:|")
+    for label, count in counts.items():
+        print("| %s | %d | %d |" % (label, count["runs"], count["items"]))
+
+
+def print_loop_table(rows):
+    print("\n### Fifteen looped compute_network_check calls (tests/perf/loop_check.yml, best of the repeats)\n")
+    print("| ranges (node and service each) | ansible-playbook run | CPU |")
+    print("|---:|---:|---:|")
+    for row in rows:
+        print("| {:,} | {} | {} |".format(row["ranges"], _fmt_time(row["time"]), _fmt_time(row["cpu"])))
+
+
+def _verdict(value, limit):
+    return "met" if value is not None and value <= limit else "NOT met"
+
+
+def target_rows(results):
+    """``(target, measured, verdict)`` for every target the run has the numbers of."""
+    rows = []
+    check = dict((row["input"], row["check"]["time"]) for row in results.get("ranges", []))
+    if "1 ranges" in check:
+        rows.append(("check in process, one-range site <= 50 us", _fmt_time(check["1 ranges"]),
+                     _verdict(check["1 ranges"], 50e-6)))
+    if "1000 ranges" in check:
+        rows.append(("check in process, 1,000 ranges <= 5 ms", _fmt_time(check["1000 ranges"]),
+                     _verdict(check["1000 ranges"], 5e-3)))
+    if "1000 ranges" in check and "10000 ranges" in check:
+        growth = check["10000 ranges"] / check["1000 ranges"]
+        rows.append(("linear beyond: 10,000 ranges <= 12.5x the time of 1,000 (10x, a quarter of slack)",
+                     "%.1fx (%s)" % (growth, _fmt_time(check["10000 ranges"])), _verdict(growth, 12.5)))
+    fleet = results.get("fleet") or []
+    if fleet:
+        largest = max(r["sites"] for r in fleet)
+        by = dict((r["play"], r) for r in fleet if r["sites"] == largest)
+        for label, limit in FLEET_TARGETS:
+            if label in by and by[label]["note"] == "ok":
+                ratio = by[label]["time"] / by["ping floor"]["time"]
+                rows.append(("%s per site at %d sites <= %.1fx the ping floor" % (label, largest, limit),
+                             "%.2fx (CPU %.2fx)" % (ratio, by[label]["cpu"] / by["ping floor"]["cpu"]),
+                             _verdict(ratio, limit)))
+    loop = dict((row["ranges"], row) for row in results.get("loop", []))
+    if 1 in loop and 1000 in loop:
+        ratio = loop[1000]["time"] / loop[1]["time"]
+        rows.append(("15 looped checks through ansible-playbook, 1,000 ranges <= 1.3x one range",
+                     "%.2fx (CPU %.2fx)" % (ratio, loop[1000]["cpu"] / loop[1]["cpu"]), _verdict(ratio, 1.3)))
+    return rows
+
+
+def print_targets(results):
+    print("\n### Targets (both sides of every ratio from this run)\n")
+    print("| target | measured | verdict |")
+    print("|---|---:|---|")
+    for row in target_rows(results):
+        print("| %s | %s | %s |" % row)
+
+
+def commit():
+    proc = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, universal_newlines=True, check=False).stdout.strip()
+    return (proc.stdout.strip() or "?") + (" (with uncommitted changes)" if dirty else "")
 
 
 def machine():
@@ -421,49 +579,74 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="only what the targets need, smaller: check on 1/1,000/10,000 ranges, fleet of 1 and 50 "
+                             "sites (ping, validate, render, bringup), the loop; under three minutes")
     parser.add_argument("--repeat", type=int, default=7, help="best of N for the in-process check (default 7)")
     parser.add_argument("--fleet-repeat", type=int, default=2, help="best of N for each fleet run (default 2)")
     parser.add_argument("--fleet-repeat-large", type=int, default=1,
                         help="best of N for fleets of 100 sites or more (default 1)")
-    parser.add_argument("--sites", default="1,50,200", help="fleet sizes (default 1,50,200)")
+    parser.add_argument("--loop-repeat", type=int, default=3, help="best of N for each loop run (default 3)")
+    parser.add_argument("--sites", default=None, help="fleet sizes (default 1,50,200; --quick 1,50)")
     parser.add_argument("--forks", type=int, default=10, help="ansible forks for the fleet (default 10)")
     parser.add_argument("--max-expand", type=int, default=2 ** 21,
                         help="largest address count the expanding baseline is run on (default 2^21)")
     parser.add_argument("--skip-fleet", action="store_true")
     parser.add_argument("--skip-check", action="store_true")
+    parser.add_argument("--skip-loop", action="store_true")
     parser.add_argument("--json", help="also write the raw numbers here")
     args = parser.parse_args()
+    if args.quick:
+        args.fleet_repeat = min(args.fleet_repeat, 1)
+        args.loop_repeat = min(args.loop_repeat, 2)
+        args.repeat = min(args.repeat, 5)
+    sizes = [int(s) for s in (args.sites or ("1,50" if args.quick else "1,50,200")).split(",")]
 
     info = machine()
-    print("## edgeops.k8s_network benchmarks\n")
+    print("## edgeops.k8s_network benchmarks%s\n" % (" (quick)" if args.quick else ""))
     print("- CPU: %(cpu)s, %(cores)d cores; Python %(python)s; %(ansible)s; netaddr %(netaddr)s" % info)
-    print("- load average at start: %(load)s" % info)
-    results = {"machine": info}
+    print("- commit %s; load average at start: %s" % (commit(), info["load"]))
+    results = {"machine": info, "quick": args.quick}
 
     if not args.skip_check:
-        many = measure_inputs("ranges", [("%d ranges" % n, settings_many(n)) for n in (1, 10, 100, 1000)],
-                              args.repeat, args.max_expand)
-        wide = measure_inputs("prefix", [("/%d" % p, settings_wide(p)) for p in (30, 24, 20, 16, 12, 8)],
-                              args.repeat, args.max_expand)
-        results.update({"ranges": many, "prefix": wide})
+        counts = (1, 1000, 10000) if args.quick else (1, 10, 100, 1000, 10000)
+        implementations = IMPLEMENTATIONS[:1] if args.quick else IMPLEMENTATIONS
+        many = measure_inputs("ranges", [("%d ranges" % n, settings_many(n)) for n in counts],
+                              args.repeat, args.max_expand, implementations)
+        results["ranges"] = many
         print_check_table("Check on growing numbers of ranges (node and service ranges each; best of %d)"
                           % args.repeat, many, args.max_expand)
-        print_check_table("Check on one node and one service range of growing size (best of %d)" % args.repeat,
-                          wide, args.max_expand)
+        if not args.quick:
+            wide = measure_inputs("prefix", [("/%d" % p, settings_wide(p)) for p in (30, 24, 20, 16, 12, 8)],
+                                  args.repeat, args.max_expand)
+            results["prefix"] = wide
+            print_check_table("Check on one node and one service range of growing size (best of %d)" % args.repeat,
+                              wide, args.max_expand)
 
-    if not args.skip_fleet:
+    if not (args.skip_fleet and args.skip_loop):
         workdir = tempfile.mkdtemp(prefix="bench-")
         try:
-            sizes = [int(s) for s in args.sites.split(",")]
-            fleet = measure_fleet(sizes, args.fleet_repeat, args.fleet_repeat_large, args.forks, workdir)
+            if not args.skip_fleet:
+                plays = [play for play in FLEET_PLAYS if not args.quick or play[0] in TARGET_PLAYS]
+                results["fleet"] = measure_fleet(sizes, args.fleet_repeat, args.fleet_repeat_large, args.forks,
+                                                 workdir, plays)
+                results["task_runs"] = count_task_runs(workdir, args.forks,
+                                                       [p for p in plays if p[0] in TARGET_PLAYS])
+            if not args.skip_loop:
+                results["loop"] = measure_loop(workdir, args.loop_repeat)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        results["fleet"] = fleet
-        print_fleet_table(fleet)
-        print("\nForks %d, local connection, the repository's ansible.cfg; best of %d runs each (%d from 100 sites)."
-              % (args.forks, args.fleet_repeat, args.fleet_repeat_large))
+        if not args.skip_fleet:
+            print_fleet_table(results["fleet"], plays)
+            print("\nForks %d, local connection, the repository's ansible.cfg; best of %d runs each (%d from 100 "
+                  "sites). CPU: seconds of CPU of ansible-playbook and its workers." % (
+                      args.forks, args.fleet_repeat, args.fleet_repeat_large))
+            print_task_runs(results["task_runs"])
+        if not args.skip_loop:
+            print_loop_table(results["loop"])
 
-    print("- load average at end: %s" % " ".join("%.2f" % x for x in os.getloadavg()))
+    print_targets(results)
+    print("\n- load average at end: %s" % " ".join("%.2f" % x for x in os.getloadavg()))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=1)

@@ -536,3 +536,14 @@ def test_span_of_reads_what_parse_range_reads(start, end, joint):
     if isinstance(expected, netaddr.IPRange):
         expected = (expected.version, expected.first, expected.last)
     assert _outcome(ipranges.span_of, text) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(ADDRESS_TEXT, st.sampled_from(["-", " - ", "\t-\u00a0", "--", "- "]), ADDRESS_TEXT),
+                max_size=4))
+def test_parse_spans_reads_a_list_as_parse_ranges_does(items):
+    value = [start + joint + end for start, joint, end in items]
+    spans, errors = ipranges.parse_spans(value)
+    ranges, expected_errors = ipranges.parse_ranges(value)
+    assert spans == [(r.version, r.first, r.last) for r in ranges]
+    assert [(item, e.code, e.message) for item, e in errors] == [(item, e.code, e.message) for item, e in expected_errors]
