@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding
 # Only the list splitting, which needs no netaddr: this runs on nodes with the standard library.
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.ipranges import split_list
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.ipranges import merge_spans, split_list
 
 try:
     text_type = unicode  # noqa: F821 pylint: disable=undefined-variable
@@ -126,15 +126,8 @@ def parse_intervals(value, field):
 
 
 def merge(intervals):
-    """Sorted, disjoint intervals; overlapping or adjacent ones are joined."""
-    result = []
-    for first, last in sorted(intervals):
-        if result and first <= result[-1][1] + 1:
-            if last > result[-1][1]:
-                result[-1] = (result[-1][0], last)
-        else:
-            result.append((first, last))
-    return result
+    """Sorted, disjoint intervals; overlapping or adjacent ones are joined (ipranges.merge_spans)."""
+    return merge_spans(intervals)
 
 
 def subtract(intervals, removed):
