@@ -416,6 +416,8 @@ def measure_loop(workdir, repeat, sizes=(1, 1000)):
 def _fmt_time(seconds):
     if seconds is None:
         return "-"
+    if seconds < 0:  # a marginal cost lost in the noise
+        return "-" + _fmt_time(-seconds)
     if seconds < 1e-3:
         return "%.1f us" % (seconds * 1e6)
     if seconds < 1:
