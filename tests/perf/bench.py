@@ -522,9 +522,9 @@ def print_loop_table(rows):
     one = rows[0]
     for row in rows:
         form = "YAML lists" if row["form"] == "list" else "one comma-separated string each"
-        print("| {:,} | {} | {} | {} | {} | {} |".format(row["ranges"], form, _fmt_time(row["time"]),
-                                                      _ratio(row["time"], one["time"]), _fmt_time(row["cpu"]),
-                                                      _ratio(row["cpu"], one["cpu"])))
+        cells = ("{:,}".format(row["ranges"]), form, _fmt_time(row["time"]), _ratio(row["time"], one["time"]),
+                 _fmt_time(row["cpu"]), _ratio(row["cpu"], one["cpu"]))
+        print("| %s | %s | %s | %s | %s | %s |" % cells)
 
 
 def _verdict(value, limit):
