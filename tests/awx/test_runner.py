@@ -3,7 +3,8 @@
 """playbooks/validate.yml and playbooks/bringup.yml run the way AWX runs a job: ansible-runner
 on a private data dir with the survey answers in env/extravars, the Kubernetes credential's
 K8S_AUTH_* injection in env/envvars, a credential's extra vars in a file passed with -e, the
-inventory in inventory/ and the project in project/. The assertions read the job events
+inventory as AWX writes it (inventory/hosts, a script printing it; one slice's hosts only in a
+sliced job, see awx_inventory.py) and the project in project/. The assertions read the job events
 AWX would store (artifacts/<ident>/job_events/*.json), as an operator reads them in the UI.
 
 Answers come from docs/awx/bringup-survey.json as AWX would send them: strings for text and
@@ -24,6 +25,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import awx_inventory  # noqa: E402
 from awx_survey import ROOT, extra_vars, load_survey  # noqa: E402
 
 ansible_runner = pytest.importorskip("ansible_runner")
@@ -57,7 +59,7 @@ def runner_path(monkeypatch):
 class Job:
     """One job: its private data dir, its outcome and its events."""
 
-    def __init__(self, tmp_path, playbook, answers, credential_vars=None):
+    def __init__(self, tmp_path, playbook, answers, credential_vars=None, inventory=None, survey=True):
         self.token = "awx-test-token-DO-NOT-LEAK-%s" % os.urandom(8).hex()
         self.bundle = tmp_path / "bundle"
         self.pdd = tmp_path / "pdd"
@@ -68,7 +70,8 @@ class Job:
 
         answers = dict(answers)
         answers.setdefault("k8s_network_bundle_dir", str(self.bundle))
-        self.extravars = extra_vars(load_survey(), answers)
+        # A job template without a survey hands the job its extra vars as they are.
+        self.extravars = extra_vars(load_survey(), answers) if survey else answers
         (self.pdd / "env" / "extravars").write_text(json.dumps(self.extravars))
         (self.pdd / "env" / "envvars").write_text(json.dumps({
             # What AWX's "OpenShift or Kubernetes API Bearer Token" credential injects.
@@ -88,8 +91,13 @@ class Job:
             path = self.pdd / "env" / "credential_extra_vars.yml"
             path.write_text(unsafe_yaml(credential_vars))
             cmdline = "-e @%s" % path
-        (self.pdd / "inventory" / "hosts").write_text(
-            "[edge_nodes]\nedge-1 ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+        if inventory is None:
+            inventory = {"all": {"children": ["edge_nodes"]}, "edge_nodes": {"hosts": ["edge-1"]}, "_meta": {"hostvars": {
+                "edge-1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
+        self.inventory = inventory
+        hosts = self.pdd / "inventory" / "hosts"
+        hosts.write_text(awx_inventory.script(inventory))
+        hosts.chmod(0o700)
         os.symlink(os.path.join(ROOT, "playbooks"), str(self.pdd / "project" / "playbooks"))
         shutil.copy(os.path.join(ROOT, "ansible.cfg"), str(self.pdd / "project" / "ansible.cfg"))
 
@@ -258,3 +266,83 @@ def test_empty_bgp_peers_answer_is_no_peers(tmp_path):
     """An empty text answer arrives as '' (the launch form sends the fields it shows)."""
     job = Job(tmp_path, "playbooks/validate.yml", dict(SITE, compute_network_bgp_peers=""))
     assert job.result.status == "successful", job.stdout
+
+
+# A fleet as one job template without a survey: examples/fleet (two single-node stores and the
+# two-node depot, which declares compute_network_node_count) imported into AWX as it is.
+FLEET_SITES = ["site_depot_3", "site_store_17", "site_store_42"]
+
+
+def fleet_jobs(tmp_path, playbook, slice_count):
+    """The jobs AWX runs for one launch with this job slice count: one per slice, each with its own
+    private data dir, whose inventory holds the slice's hosts only."""
+    exported = awx_inventory.export(os.path.join(ROOT, "examples", "fleet"))
+    jobs = []
+    for number in range(1, slice_count + 1):
+        folder = tmp_path / ("slice-%d-of-%d" % (number, slice_count))
+        answers = {"k8s_network_bundle_dir": str(folder / "bundles") + "/{{ k8s_network_cluster }}"}
+        jobs.append(Job(folder, playbook, answers, inventory=awx_inventory.script_data(exported, number, slice_count),
+                        survey=False))
+    return jobs
+
+
+def bundles(job):
+    """{cluster: {file name: text}} of what the job wrote."""
+    folder = job.pdd.parent / "bundles"
+    return dict((site.name, dict((f.name, f.read_text()) for f in sorted(site.iterdir())))
+                for site in sorted(folder.iterdir())) if folder.is_dir() else {}
+
+
+def hosts_of(job):
+    return sorted(job.inventory["_meta"]["hostvars"])
+
+
+def checked_counts(job):
+    """{host: the node count its cluster's check used}, for each host that checked a cluster."""
+    return dict((e["event_data"]["host"], e["event_data"]["res"]["compute_network"]["node_count"])
+                for e in job.task_events("runner_on_ok", CHECK_TASK))
+
+
+@pytest.fixture(scope="module")
+def unsliced(tmp_path_factory):
+    (job,) = fleet_jobs(tmp_path_factory.mktemp("unsliced"), "playbooks/render.yml", 1)
+    return job
+
+
+@pytest.mark.parametrize("slice_count", [2, 3])
+def test_a_sliced_fleet_renders_the_single_node_sites_as_a_whole_run_does(tmp_path, unsliced, slice_count):
+    assert unsliced.result.status == "successful", unsliced.stdout
+    whole = bundles(unsliced)
+    assert sorted(whole) == FLEET_SITES
+    assert all(sorted(files) == ["20-calico.yaml", "40-metallb.yaml", "50-coredns.yaml", "90-verify.yaml"]
+               for files in whole.values())
+
+    jobs = fleet_jobs(tmp_path, "playbooks/render.yml", slice_count)
+    # Round-robin over the hosts by name puts the depot's two nodes in different slices.
+    slices = [hosts_of(job) for job in jobs]
+    assert sorted(sum(slices, [])) == ["depot-3-ase-a", "depot-3-ase-b", "store-17-ase", "store-42-ase"]
+    assert [s for s in slices if "depot-3-ase-a" in s] != [s for s in slices if "depot-3-ase-b" in s]
+
+    rendered = {}
+    for job, hosts in zip(jobs, slices):
+        for site, files in bundles(job).items():
+            assert site not in rendered, "%s rendered by two slices" % site
+            rendered[site] = files
+        # A slice fails only for the depot node it holds; one holding single-node sites only passes.
+        depot = [h for h in hosts if h.startswith("depot-")]
+        assert job.result.status == ("failed" if depot else "successful"), job.stdout
+        if depot:
+            # Refused on the node the slice holds, after a check with the depot's true count.
+            assert checked_counts(job)[depot[0]] == 2
+            (refused,) = job.task_events("runner_on_failed", REFUSAL_TASK)
+            assert refused["event_data"]["host"] == depot[0]
+            msg = refused["event_data"]["res"]["msg"]
+            assert msg.startswith("[cluster_incomplete] compute_network_node_count: cluster site_depot_3 has 2 nodes,"
+                                  " but this inventory holds only 1 of them (%s)" % depot[0]), msg
+            assert "job slice count of 1" in msg
+    assert checked_counts(unsliced) == {"depot-3-ase-a": 2, "store-17-ase": 1, "store-42-ase": 1}
+    # The single-node sites come out byte for byte as in the whole run; the depot nowhere.
+    assert rendered == dict((site, whole[site]) for site in ("site_store_17", "site_store_42"))
+
+
+REFUSAL_TASK = "Refuse a cluster that the play or the inventory holds only part of"

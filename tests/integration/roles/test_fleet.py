@@ -87,20 +87,84 @@ def test_each_cluster_is_rendered_once_with_its_own_settings(tmp_path):
     assert all(recap[leader]["changed"] == 4 for leader in ("depot-3-ase-a", "store-17-ase", "store-42-ase"))
 
 
+# The example declares the depot's node count; without it, the count comes from the inventory.
+UNDECLARED = {"compute_network_node_count": ""}
+
+
 def test_node_count_is_per_cluster(tmp_path):
     # Three node IPs serve the two-node depot (nodes + 1) but not the four hosts of the fleet, and
     # two serve each single-node store: the play passes only if each cluster counts its own nodes.
-    rc, recap, output = run(tmp_path, "validate.yml", fleet_inventory(tmp_path))
+    rc, recap, output = run(tmp_path, "validate.yml", fleet_inventory(tmp_path, site_depot_3=UNDECLARED))
     assert rc == 0, output
     assert "node_ips_too_few" not in output
     # One IP too few for the depot: only the depot's nodes fail.
     rc, recap, output = run(tmp_path, "validate.yml",
-                            fleet_inventory(tmp_path / "short", site_depot_3={
-                                "compute_network_node_ips": "10.3.0.21-10.3.0.22"}))
+                            fleet_inventory(tmp_path / "short", site_depot_3=dict(
+                                UNDECLARED, compute_network_node_ips="10.3.0.21-10.3.0.22")))
     assert rc == 2
     assert "[node_ips_too_few] compute_network_node_ips: 2 node IP(s) given; a 2-node site" in output
     assert recap["depot-3-ase-a"]["failed"] == 1 and recap["depot-3-ase-b"]["failed"] == 1
     assert "is checked on its first node, depot-3-ase-a, which failed" in " ".join(output.split())
+    assert recap["store-17-ase"]["failed"] == 0 and recap["store-42-ase"]["failed"] == 0
+
+
+@pytest.mark.parametrize("inventory, limit", [("two-node", "edge-a"), ("fleet", "depot-3-ase-a"), ("fleet", "depot-3-ase-b")])
+def test_limit_to_part_of_a_cluster_checks_it_with_its_true_count(tmp_path, inventory, limit):
+    # A 2-node site needs three node IPs, whichever of its nodes the play holds.
+    if inventory == "fleet":
+        args = [fleet_inventory(tmp_path, site_depot_3=dict(UNDECLARED, compute_network_node_ips="10.3.0.21-10.3.0.22"))]
+    else:  # as the operator ran it
+        args = [os.path.join(REPO, "examples", inventory), "-e", "compute_network_node_ips=10.20.30.21-10.20.30.22"]
+    rc, recap, output = run(tmp_path, "validate.yml", *args, "--limit", limit)
+    assert rc == 2
+    assert "[node_ips_too_few] compute_network_node_ips: 2 node IP(s) given; a 2-node site" in output
+    assert list(recap) == [limit] and recap[limit]["failed"] == 1
+
+
+def test_limit_to_the_leader_renders_the_cluster_once(tmp_path):
+    rc, recap, output = run(tmp_path, "render.yml", fleet_inventory(tmp_path, site_depot_3=UNDECLARED),
+                            "--limit", "depot-3-ase-a")
+    assert rc == 0, output
+    assert sorted(os.listdir(str(tmp_path / "bundles"))) == ["site_depot_3"]
+    assert bundle(tmp_path, "site_depot_3") == FILES
+    assert list(recap) == ["depot-3-ase-a"] and recap["depot-3-ase-a"]["changed"] == 4
+
+
+def test_limit_without_the_leader_refuses_its_cluster_and_writes_nothing_of_it(tmp_path):
+    rc, recap, output = run(tmp_path, "render.yml", fleet_inventory(tmp_path), "--limit", "depot-3-ase-b,site_store_17")
+    assert rc == 2
+    flat = " ".join(output.split())
+    assert ("[cluster_incomplete] k8s_network_cluster: cluster site_depot_3 is depot-3-ase-a, depot-3-ase-b; the play"
+            " lacks depot-3-ase-a (left out by --limit, or failed before the check)") in flat
+    assert "Run it whole: --limit depot-3-ase-a,depot-3-ase-b (or its group), or no --limit." in flat
+    assert recap["depot-3-ase-b"]["failed"] == 1 and recap["store-17-ase"]["failed"] == 0
+    assert sorted(os.listdir(str(tmp_path / "bundles"))) == ["site_store_17"]
+    assert bundle(tmp_path, "site_store_17") == FILES
+
+
+def test_limit_without_the_leader_sends_nothing_to_the_cluster(tmp_path, emulated_api_factory):
+    api = emulated_api_factory()
+    result = run_playbook(api, os.path.join(REPO, "playbooks", "bringup.yml"), "-i", fleet_inventory(tmp_path),
+                          "--limit", "depot-3-ase-b", "-e", "k8s_network_mode=apply", scratch=str(tmp_path))
+    assert result.rc == 2, result
+    assert "[cluster_incomplete] k8s_network_cluster: cluster site_depot_3" in result.stdout
+    assert api.journal() == []
+
+
+@pytest.mark.parametrize("count, node_ips, expected", [
+    (1, "10.3.0.21-10.3.0.23", "[node_count_mismatch] compute_network_node_count: 1 node(s) declared for cluster"
+                               " site_depot_3, but the inventory has 2: depot-3-ase-a, depot-3-ase-b."),
+    (3, "10.3.0.21-10.3.0.24", "[cluster_incomplete] compute_network_node_count: cluster site_depot_3 has 3 nodes, but"
+                               " this inventory holds only 2 of them (depot-3-ase-a, depot-3-ase-b)"),
+])
+def test_a_declared_node_count_is_checked_against_the_inventory(tmp_path, count, node_ips, expected):
+    inventory = fleet_inventory(tmp_path, site_depot_3={"compute_network_node_count": count,
+                                                        "compute_network_node_ips": node_ips})
+    # The same refusal as above, which stops the cluster before anything is written.
+    rc, recap, output = run(tmp_path, "validate.yml", inventory)
+    assert rc == 2
+    assert expected in " ".join(output.split())
+    assert recap["depot-3-ase-a"]["failed"] == 1 and recap["depot-3-ase-b"]["failed"] == 1
     assert recap["store-17-ase"]["failed"] == 0 and recap["store-42-ase"]["failed"] == 0
 
 
@@ -180,7 +244,8 @@ def test_one_cluster_by_default(tmp_path, playbook):
     rc, recap, output = run(tmp_path, playbook, inventory)
     assert rc == 2
     flat = " ".join(output.split())
-    assert ("[cluster_settings_differ] compute_network_node_ips: store-42-ase, depot-3-ase-a, depot-3-ase-b set another"
-            " value than store-17-ase") in flat
+    # Its leader is its first node by name.
+    assert ("[cluster_settings_differ] compute_network_node_ips: store-17-ase, store-42-ase set another"
+            " value than depot-3-ase-a") in flat
     assert all(recap[host]["failed"] == 1 for host in recap)
     assert bundle(tmp_path, "one") == []
