@@ -260,6 +260,8 @@ def test_bringup_template_carries_the_survey_and_both_credentials(standin_run, s
     assert bringup["survey_spec"] == survey
     assert sorted(bringup["credentials"]) == ["store-042 cluster", "store-042 ssh"]
     assert bringup["inventory"] == "store-042"
+    # One job per launch: a slice holding part of a multi-node site would refuse it.
+    assert bringup["job_slice_count"] == 1
 
 
 def test_check_template_asks_only_for_the_compute_network(standin_run, survey):
@@ -270,6 +272,7 @@ def test_check_template_asks_only_for_the_compute_network(standin_run, survey):
     asked = [q["variable"] for q in check["survey_spec"]["spec"]]
     assert asked == [q["variable"] for q in survey["spec"] if q["variable"].startswith("compute_network_")]
     assert check["credentials"] == ["store-042 ssh"]
+    assert check["job_slice_count"] == 1
 
 
 def test_cluster_credential_is_a_kubernetes_bearer_token(standin_run):
