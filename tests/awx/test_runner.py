@@ -345,4 +345,4 @@ def test_a_sliced_fleet_renders_the_single_node_sites_as_a_whole_run_does(tmp_pa
     assert rendered == dict((site, whole[site]) for site in ("site_store_17", "site_store_42"))
 
 
-REFUSAL_TASK = "Refuse a cluster that the play or the inventory holds only part of"
+REFUSAL_TASK = "Stop the nodes of a cluster whose check did not pass, or that the run holds only part of"
