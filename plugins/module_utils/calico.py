@@ -637,13 +637,53 @@ def _check_against_compute_network(network, compute_network):
     return findings
 
 
-def customize_release_manifest(objects, mtu=None, autodetection_method=None):
-    """calico.yaml's own objects with the site's pod MTU and node address autodetection.
+def default_pool_env(pool):
+    """calico-node's environment for its own default pool: ours exactly, or none at all.
+
+    calico-node creates a default pool at start when none exists, from CALICO_IPV4POOL_* (stock
+    calico.yaml leaves the CIDR to its built-in 192.168.0.0/16 and sets IPIP Always). Before the
+    site's IPPool lands, that pool would hand out addresses from the wrong CIDR. When the site's
+    pool is the IPv4 default pool, calico-node creates exactly it; otherwise it creates none.
+    """
+    if not pool:
+        return {}
+    network = ipranges.parse_network(pool["cidr"], require_network=False)
+    if network.version != 4 or pool["name"] != default_pool_name(4):
+        return {"NO_DEFAULT_POOLS": "true"}
+    ipip, vxlan = ENCAPSULATION_MODES[pool["encapsulation"]]
+    return {
+        "CALICO_IPV4POOL_CIDR": pool["cidr"],
+        "CALICO_IPV4POOL_BLOCK_SIZE": str(pool["block_size"]),
+        "CALICO_IPV4POOL_IPIP": ipip,
+        "CALICO_IPV4POOL_VXLAN": vxlan,
+        "CALICO_IPV4POOL_NAT_OUTGOING": "true" if pool["nat_outgoing"] else "false",
+    }
+
+
+def _set_env(container, values):
+    """Set ``values`` in a container's env, in place where a name exists, else appended."""
+    env = list(container.get("env") or [])
+    names = [item.get("name") for item in env]
+    for name, value in values.items():
+        item = {"name": name, "value": value}
+        if name in names:
+            env[names.index(name)] = item
+        else:
+            env.append(item)
+            names.append(name)
+    container["env"] = env
+
+
+def customize_release_manifest(objects, mtu=None, autodetection_method=None, pool=None):
+    """calico.yaml's own objects with the site's pod MTU, node address method and default pool.
 
     In a manifest install calico-node takes its MTUs from ``veth_mtu`` in the calico-config
     ConfigMap through FELIX_* environment variables, and environment beats FelixConfiguration,
     so the MTU has to be set here as well. Returns new objects; the input is not changed.
     """
+    env = dict(default_pool_env(pool))
+    if autodetection_method:
+        env["IP_AUTODETECTION_METHOD"] = autodetection_method
     result = []
     for obj in objects:
         if not isinstance(obj, dict):
@@ -653,14 +693,11 @@ def customize_release_manifest(objects, mtu=None, autodetection_method=None):
         name = (obj.get("metadata") or {}).get("name")
         if kind == "ConfigMap" and name == "calico-config" and mtu is not None:
             obj.setdefault("data", {})["veth_mtu"] = str(mtu)
-        if kind == "DaemonSet" and name == "calico-node" and autodetection_method:
+        if kind == "DaemonSet" and name == "calico-node" and env:
             containers = obj.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
             for container in containers:
-                if container.get("name") != "calico-node":
-                    continue
-                env = [item for item in container.get("env", []) if item.get("name") != "IP_AUTODETECTION_METHOD"]
-                env.append({"name": "IP_AUTODETECTION_METHOD", "value": autodetection_method})
-                container["env"] = env
+                if container.get("name") == "calico-node":
+                    _set_env(container, env)
         result.append(obj)
     return result
 
@@ -855,7 +892,7 @@ def config_run(params, files, show_diff):
         except (IOError, OSError, manifest_file.yaml.YAMLError) as error:
             raise manifest_file.ManifestError("[calico_release_manifest_unreadable] release_manifest: %s" % error)
         result["release_resources"] = customize_release_manifest(
-            objects, rendered["mtu"], rendered["ip_autodetection_method"])
+            objects, rendered["mtu"], rendered["ip_autodetection_method"], rendered["pool"])
     result["changed"] = False
     if params.get("dest") and not errors_of(findings):
         changed, diff = manifest_file.write_text(files, params["dest"], manifest_file.dump_resources(rendered["resources"]))

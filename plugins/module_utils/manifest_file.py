@@ -72,10 +72,11 @@ def write_text(module, dest, text):
     """
     dest = os.path.abspath(os.path.expanduser(dest))
     before = ""
-    if os.path.exists(dest):
+    exists = os.path.exists(dest)
+    if exists:
         with open(dest, "rb") as handle:
             before = to_text(handle.read(), errors="surrogate_or_strict")
-    changed = before != text
+    changed = before != text or not exists
     diff = {"before": before, "after": text, "before_header": dest, "after_header": dest}
     if changed and not module.check_mode:
         directory = os.path.dirname(dest)

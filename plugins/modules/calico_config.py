@@ -149,6 +149,10 @@ options:
         Its objects come back in C(release_resources) with C(veth_mtu) in the C(calico-config) ConfigMap
         set to the pod MTU and C(IP_AUTODETECTION_METHOD) on calico-node set to the autodetection method.
         calico-node reads both from there, and its environment beats a FelixConfiguration.
+      - calico-node also creates a default pool at start when none exists. When the site's pool is the
+        IPv4 pool C(default-ipv4-ippool), C(CALICO_IPV4POOL_CIDR), C(CALICO_IPV4POOL_BLOCK_SIZE) and the
+        encapsulation and NAT variables are set to it, so the pool it creates is the site's; otherwise
+        C(NO_DEFAULT_POOLS) is set. A default pool with another CIDR never appears.
     type: path
   dest:
     description:
@@ -332,7 +336,7 @@ ip_autodetection_method:
   type: str
   sample: cidr=192.168.10.0/24
 release_resources:
-  description: The objects of I(release_manifest), with the site's pod MTU and autodetection method set.
+  description: The objects of I(release_manifest), with the site's pod MTU, autodetection method and default pool set.
   returned: when I(release_manifest) is given
   type: list
   elements: dict

@@ -17,14 +17,14 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _find_upstream():
-    """``EDGEOPS_UPSTREAM_SCHEMAS``, else ``shared/schemas/upstream`` beside the checkout or an ancestor."""
-    if os.environ.get("EDGEOPS_UPSTREAM_SCHEMAS"):
-        return os.environ["EDGEOPS_UPSTREAM_SCHEMAS"]
-    beside = os.path.join(os.path.dirname(ROOT), "shared", "schemas", "upstream")
+def _find_shared(variable, *parts):
+    """``$variable``, else ``shared/<parts>`` beside the checkout or an ancestor of it."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    beside = os.path.join(os.path.dirname(ROOT), "shared", *parts)
     folder = os.path.dirname(ROOT)
     while True:
-        candidate = os.path.join(folder, "shared", "schemas", "upstream")
+        candidate = os.path.join(folder, "shared", *parts)
         if os.path.isdir(candidate):
             return candidate
         if os.path.dirname(folder) == folder:
@@ -33,7 +33,14 @@ def _find_upstream():
         folder = os.path.dirname(folder)
 
 
+def _find_upstream():
+    """``EDGEOPS_UPSTREAM_SCHEMAS``, else ``shared/schemas/upstream`` beside the checkout or an ancestor."""
+    return _find_shared("EDGEOPS_UPSTREAM_SCHEMAS", "schemas", "upstream")
+
+
 UPSTREAM = _find_upstream()
+# The real upstream release manifests and checksums.yml (PROVENANCE.md there says what they are).
+RELEASES = _find_shared("EDGEOPS_RELEASES", "releases")
 
 # (group, kind) -> project folder and version used for validation by default
 DEFAULT_RELEASES = {
@@ -52,6 +59,16 @@ def upstream_available():
 requires_upstream = pytest.mark.skipif(
     not upstream_available(), reason="upstream CRD schemas not found at %s" % UPSTREAM
 )
+
+
+requires_releases = pytest.mark.skipif(
+    not os.path.isdir(RELEASES), reason="upstream release manifests not found at %s (set EDGEOPS_RELEASES)" % RELEASES
+)
+
+
+def release_file(component, version, name):
+    """Path of a real release manifest under RELEASES (which may not exist)."""
+    return os.path.join(RELEASES, component, version, name)
 
 
 def _closed(schema):
@@ -98,3 +115,24 @@ def validate_custom_resource(obj, release=None):
     group, version = obj["apiVersion"].split("/", 1)
     schema = crd_schema(group, obj["kind"], version, release)
     jsonschema.Draft7Validator(schema).validate(obj)
+
+
+def crds_in(objects):
+    """The closed schemas of the CRDs among ``objects``: ``{(group, version, kind): schema}``."""
+    found = {}
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = obj["spec"]
+        for served in spec["versions"]:
+            found[(spec["group"], served["name"], spec["names"]["kind"])] = _closed(served["schema"]["openAPIV3Schema"])
+    return found
+
+
+def validate_against(obj, crds):
+    """Raise ``LookupError`` when ``crds`` lacks the object's CRD, ``ValidationError`` when it breaks it."""
+    group, version = obj["apiVersion"].split("/", 1)
+    key = (group, version, obj["kind"])
+    if key not in crds:
+        raise LookupError("no CRD for %s/%s %s" % (group, version, obj["kind"]))
+    jsonschema.Draft7Validator(crds[key]).validate(obj)

@@ -281,6 +281,27 @@ def test_manifest_mode_puts_the_site_mtu_into_calico_yaml(emulated_api_factory, 
     assert api.get("ConfigMap", "calico-config", "kube-system")["data"]["veth_mtu"] == "1450"
     env = api.get("DaemonSet", "calico-node", "kube-system")["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "IP_AUTODETECTION_METHOD", "value": "cidr=192.168.10.0/24"} in env
+    # calico-node's own default pool, should it start before the IPPool lands, is the site's.
+    assert {"name": "CALICO_IPV4POOL_CIDR", "value": "172.27.0.0/16"} in env
+    assert {"name": "CALICO_IPV4POOL_VXLAN", "value": "Always"} in env
     pool = api.get("IPPool", "default-ipv4-ippool")
     assert pool["spec"]["cidr"] == "172.27.0.0/16" and pool["spec"]["vxlanMode"] == "Always"
     assert api.get("FelixConfiguration", "default")["spec"]["vxlanMTU"] == 1450
+
+
+@pytest.mark.parametrize("spoil", ["corrupted", "unpinned"])
+def test_every_release_manifest_is_verified_before_anything_is_sent(emulated_api_factory, site, spoil):
+    """MetalLB comes after Calico, yet a bad MetalLB file stops the run before Calico's first object."""
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    if spoil == "corrupted":
+        with open(os.path.join(site["vars"]["metallb_manifest_dir"], "metallb-native.yaml"), "a") as handle:
+            handle.write("# changed after review\n")
+        run = bringup(api, site)
+        assert "[manifest_checksum_mismatch] metallb_manifest_sha256:" in run.stdout
+    else:
+        run = bringup(api, site, metallb_version="v0.99.0", metallb_manifest_sha256="")
+        assert "[manifest_not_pinned] metallb_manifest_sha256:" in run.stdout
+        assert "metallb v0.99.0 metallb-native.yaml (https://raw.githubusercontent.com/metallb/metallb/v0.99.0/" \
+            in run.stdout
+    assert run.rc != 0
+    assert writes(api) == []

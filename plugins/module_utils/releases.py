@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Upstream release manifests: which files a site needs, their pins, and the bundle around them.
+
+Plain functions over plain data. A *release* is what a role asks for (component, version, files,
+the operator's own checksums, the version table of that component); ``plan`` turns the releases
+into one *entry* per file, with the sha256 that pins it and where that pin came from. The
+modules do the I/O (read a folder, download, write the bundle); what they read is checked here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import re
+
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+# Where each component's release files go in a bundle: before the configuration that needs
+# their resource definitions (20-calico.yaml, 40-metallb.yaml).
+BUNDLE_BASE = {"calico": 10, "metallb": 30}
+# The prefixes a file name already carries its component by.
+OWN_PREFIXES = {"calico": ("calico", "tigera"), "metallb": ("metallb",)}
+
+KUSTOMIZATION_HEADER = "# Written by edgeops.k8s_network: the bundle's files in apply order.\n"
+FIELD_MANAGER = "edgeops.k8s_network"
+# Server-side, since kubeadm owns the Corefile field of the coredns ConfigMap and the CRDs are
+# too large for the annotation of a client-side apply; file by file, retrying while the
+# resource definitions of the file before become established and webhooks start to answer.
+INSTALL_COMMAND = (
+    "for f in [0-9]*.yaml; do\n"
+    "  until kubectl apply --server-side --force-conflicts --field-manager=%s -f \"$f\"; do sleep 10; done\n"
+    "done" % FIELD_MANAGER
+)
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def bundle_name(component, index, name):
+    """The file's name in a bundle: ``10-calico-operator-crds.yaml``, ``11-tigera-operator.yaml``..."""
+    if not name.startswith(OWN_PREFIXES.get(component, (component,))):
+        name = "%s-%s" % (component, name)
+    return "%02d-%s" % (BUNDLE_BASE.get(component, 60) + index, name)
+
+
+BUNDLE_FILE = re.compile(r"^(\d\d)-[A-Za-z0-9._-]+\.yaml$")
+
+
+def is_release_file(name):
+    """Whether a bundle file name is in the numbers release manifests take (10-19, 30-39)."""
+    match = BUNDLE_FILE.match(name)
+    return bool(match) and any(base <= int(match.group(1)) < base + 10 for base in BUNDLE_BASE.values())
+
+
+def bundle_files(names):
+    """The bundle's manifests among ``names``, in apply (name) order."""
+    return sorted(name for name in names if BUNDLE_FILE.match(name))
+
+
+def _pin(release, item, table_files):
+    """The sha256 of one file and where it came from: the operator's own value wins."""
+    given = (item.get("sha256") or "").strip().lower()
+    if given:
+        return given, "operator"
+    listed = (table_files.get(item["name"]) or "").strip().lower()
+    if listed:
+        return listed, "table"
+    return "", None
+
+
+def plan(releases):
+    """One entry per file of every release that is installed, and the findings of their pins.
+
+    An unlisted version without an operator-given checksum is refused (``manifest_not_pinned``),
+    naming the version, the file, its URL and the variable to set: a release nobody reviewed is
+    never applied.
+    """
+    entries, findings = [], []
+    for release in releases:
+        if not release.get("install", True):
+            continue
+        component = release["component"]
+        version = release.get("version") or ""
+        table = release.get("table") or {}
+        table_files = (table.get(version) or {}).get("files") or {}
+        for index, item in enumerate(release.get("files") or []):
+            name = item["name"]
+            url = item.get("url") or "%s/%s" % ((release.get("base_url") or "").rstrip("/"), name)
+            variable = item.get("variable") or "%s_sha256" % component
+            sha256, source = _pin(release, item, table_files)
+            entry = {"component": component, "version": version, "name": name, "url": url,
+                     "sha256": sha256, "pin": source, "variable": variable,
+                     "dir": release.get("dir") or "", "bundle_name": bundle_name(component, index, name)}
+            if source is None:
+                findings.append(finding(
+                    "manifest_not_pinned", variable,
+                    "%s %s %s (%s) has no checksum in the collection's table (it lists %s): review the "
+                    "file and set %s to its sha256" % (component, version, name, url,
+                                                       ", ".join(sorted(table)) or "no version", variable)))
+            elif not SHA256.match(sha256):
+                findings.append(finding(
+                    "manifest_not_pinned", variable,
+                    "%s %s %s: %r is not a sha256 (64 hex digits)" % (component, version, name, sha256)))
+            entries.append(entry)
+    return entries, findings
+
+
+def check_content(entry, data, origin):
+    """A finding when ``data`` is not the pinned file, else None. ``origin`` names where it came from."""
+    actual = sha256_hex(data)
+    if actual == entry["sha256"]:
+        return None
+    return finding("manifest_checksum_mismatch", entry["variable"],
+                   "%s: sha256 %s is not the pinned %s (%s %s %s, pin from the %s)"
+                   % (origin, actual, entry["sha256"], entry["component"], entry["version"], entry["name"],
+                      "operator" if entry["pin"] == "operator" else "collection's version table"))
+
+
+def missing_finding(entry, reason, required):
+    """A file that could not be had: an error where it is to be applied, a warning for a bundle."""
+    make = finding if required else warning
+    return make("manifest_unavailable", entry["variable"],
+                "%s %s %s is missing (%s): put it in %s_manifest_dir, or fetch %s (sha256 %s)"
+                % (entry["component"], entry["version"], entry["name"], reason, entry["component"],
+                   entry["url"], entry["sha256"]))
+
+
+# ---------------------------------------------------------------------------
+# What a bundle holds besides the objects.
+# ---------------------------------------------------------------------------
+
+POD_SPEC_KEYS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def images_in(objects):
+    """Every container image the objects name, in first-seen order."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in POD_SPEC_KEYS and isinstance(value, list):
+                    for container in value:
+                        image = container.get("image") if isinstance(container, dict) else None
+                        if image and image not in found:
+                            found.append(image)
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(objects)
+    return found
+
+
+def table_images(release):
+    """Images that come with the release's files without being named in them (the Tigera operator's)."""
+    version = (release.get("table") or {}).get(release.get("version") or "") or {}
+    by_file = version.get("images") or {}
+    found = []
+    for item in release.get("files") or []:
+        found.extend(by_file.get(item["name"]) or [])
+    return found
+
+
+def images_text(images):
+    return "".join("%s\n" % image for image in sorted(set(images)))
+
+
+def kustomization_text(files):
+    """A kustomization.yaml listing the bundle's files, so Argo CD or Flux take the folder as it is."""
+    lines = [KUSTOMIZATION_HEADER, "apiVersion: kustomize.config.k8s.io/v1beta1\n", "kind: Kustomization\n",
+             "resources:\n"]
+    lines.extend("  - %s\n" % name for name in files)
+    return "".join(lines)
+
+
+def readme_text(files, entries, missing, images_incomplete=False):
+    """The bundle's README: what it holds, how to apply it, and what it lacks."""
+    out = ["# Site bundle\n", "\n",
+           "Written by edgeops.k8s_network (`playbooks/render.yml`); re-rendering the same settings\n",
+           "leaves every file as it is. Apply the files in name order, server-side:\n", "\n",
+           "```sh\n", "cd <this folder>\n", INSTALL_COMMAND, "\n", "```\n", "\n",
+           "or point Argo CD or Flux at the folder (`kustomization.yaml` lists the files in order).\n",
+           "`images.txt` lists the container images the site pulls, for a mirror.\n", "\n",
+           "## Files\n", "\n"]
+    out.extend("- `%s`\n" % name for name in files)
+    if entries:
+        out.extend(["\n", "## Upstream releases\n", "\n", "| file | release | sha256 |\n", "|---|---|---|\n"])
+        for entry in entries:
+            out.append("| `%s` | %s %s `%s` | `%s` |\n" % (
+                entry["bundle_name"], entry["component"], entry["version"], entry["name"], entry["sha256"]))
+    if missing:
+        out.extend(["\n", "## MISSING: this bundle does not install the site yet\n", "\n",
+                    "These release files could not be had when the bundle was written. Fetch each and check\n",
+                    "its sha256; then render again with the file in `calico_manifest_dir` or\n",
+                    "`metallb_manifest_dir` (under its upstream name), or put it in this folder under the\n",
+                    "name given (not `10-calico.yaml`, which the render customises for the site):\n", "\n"])
+        for entry in missing:
+            out.append("- `%s`: %s (sha256 `%s`)\n" % (entry["bundle_name"], entry["url"], entry["sha256"]))
+    if images_incomplete:
+        out.extend(["\n", "`images.txt` lacks the images of the missing files; those of the releases named\n",
+                    "in the version table are listed.\n"])
+    return "".join(out)
+
+
+def summary_lines(dest, files, missing):
+    """What a run prints about the bundle: where, what, how to apply, and what it lacks."""
+    lines = ["Bundle in %s, apply in this order:" % dest] + list(files)
+    lines += ["with, in that folder:"] + INSTALL_COMMAND.split("\n")
+    if missing:
+        lines.append("MISSING: the bundle does not install the site until these are added (see its README.md):")
+        lines.extend("%s: %s (sha256 %s)" % (item["file"], item["url"], item["sha256"]) for item in missing)
+    return lines

@@ -1,0 +1,201 @@
+"""release_manifests: every file of every component at hand and verified, or a coded refusal."""
+
+import hashlib
+import io
+import json
+import os
+import sys
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.edgeops.k8s_network.plugins.modules import release_manifests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from crd_schema import RELEASES, ROOT, requires_releases  # noqa: E402  (tests/unit is not a package)
+
+CALICO = b"kind: CustomResourceDefinition\n"
+OPERATOR = b"kind: Deployment\n"
+METALLB = b"kind: Namespace\n"
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+TABLES = {
+    "calico": {"v3.32.1": {"files": {"operator-crds.yaml": sha(CALICO), "tigera-operator.yaml": sha(OPERATOR)},
+                           "images": {"tigera-operator.yaml": ["quay.io/calico/typha:v3.32.1"]}}},
+    "metallb": {"v0.16.1": {"files": {"metallb-native.yaml": sha(METALLB)}}},
+}
+
+
+def releases(calico_dir="", metallb_dir="", calico_version="v3.32.1", metallb_sha=""):
+    return [
+        {"component": "calico", "version": calico_version, "dir": calico_dir, "table": TABLES["calico"],
+         "base_url": "https://example.invalid/calico",
+         "files": [{"name": "operator-crds.yaml", "variable": "calico_operator_crds_sha256"},
+                   {"name": "tigera-operator.yaml", "variable": "calico_tigera_operator_sha256"}]},
+        {"component": "metallb", "version": "v0.16.1", "dir": metallb_dir, "table": TABLES["metallb"],
+         "files": [{"name": "metallb-native.yaml", "sha256": metallb_sha, "variable": "metallb_manifest_sha256",
+                    "url": "https://example.invalid/metallb/metallb-native.yaml"}]},
+    ]
+
+
+def run(capsys, **args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            release_manifests.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def folders(tmp_path):
+    calico, metallb = tmp_path / "calico", tmp_path / "metallb"
+    calico.mkdir()
+    metallb.mkdir()
+    (calico / "operator-crds.yaml").write_bytes(CALICO)
+    (calico / "tigera-operator.yaml").write_bytes(OPERATOR)
+    (metallb / "metallb-native.yaml").write_bytes(METALLB)
+    return str(calico), str(metallb)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any download attempt fails the test: the folder and cache paths must not need one."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("tried to download")
+    monkeypatch.setattr(release_manifests, "fetch_url", refuse)
+
+
+def test_air_gapped_folders_with_the_tables_pins(capsys, tmp_path, folders, no_network):
+    result = run(capsys, releases=releases(*folders), cache_dir=str(tmp_path / "cache"))
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False
+    assert [(m["bundle_name"], m["pin"], m["path"]) for m in result["manifests"]] == [
+        ("10-calico-operator-crds.yaml", "table", os.path.join(folders[0], "operator-crds.yaml")),
+        ("11-tigera-operator.yaml", "table", os.path.join(folders[0], "tigera-operator.yaml")),
+        ("30-metallb-native.yaml", "table", os.path.join(folders[1], "metallb-native.yaml")),
+    ]
+    assert result["images"] == ["quay.io/calico/typha:v3.32.1"]
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_corrupted_copy_is_refused(capsys, tmp_path, folders, no_network):
+    with open(os.path.join(folders[1], "metallb-native.yaml"), "ab") as handle:
+        handle.write(b"# tampered\n")
+    result = run(capsys, releases=releases(*folders), cache_dir=str(tmp_path / "cache"))
+    assert result["failed"] is True
+    assert "[manifest_checksum_mismatch] metallb_manifest_sha256:" in result["msg"]
+    assert sha(METALLB) in result["msg"]
+
+
+def test_an_unlisted_version_is_refused_and_nothing_is_read(capsys, tmp_path, folders, no_network):
+    os.remove(os.path.join(folders[0], "operator-crds.yaml"))  # would be a second problem if read
+    result = run(capsys, releases=releases(*folders, calico_version="v3.99.0"), cache_dir=str(tmp_path / "c"))
+    assert result["failed"] is True
+    assert [f["code"] for f in result["findings"]] == ["manifest_not_pinned"] * 2
+    assert "v3.99.0 operator-crds.yaml (https://example.invalid/calico/operator-crds.yaml)" in result["msg"]
+    assert "set calico_operator_crds_sha256" in result["msg"]
+
+
+def test_the_operators_pin_wins(capsys, tmp_path, folders, no_network):
+    result = run(capsys, releases=releases(*folders, metallb_sha="0" * 64), cache_dir=str(tmp_path / "c"))
+    assert result["failed"] is True
+    assert [f["code"] for f in result["findings"]] == ["manifest_checksum_mismatch"]
+    assert "pin from the operator" in result["msg"]
+
+
+def test_missing_files_fail_apply_mode_and_are_listed_for_a_bundle(capsys, tmp_path):
+    apply = run(capsys, releases=releases(), download=False, cache_dir=str(tmp_path / "c"))
+    assert apply["failed"] is True
+    assert [f["code"] for f in apply["findings"]] == ["manifest_unavailable"] * 3
+    bundle = run(capsys, releases=releases(), download=False, required=False, cache_dir=str(tmp_path / "c"))
+    assert not bundle.get("failed")
+    assert [m["name"] for m in bundle["missing"]] == ["operator-crds.yaml", "tigera-operator.yaml",
+                                                      "metallb-native.yaml"]
+    assert all(m["path"] is None for m in bundle["manifests"])
+
+
+def test_a_pinned_copy_already_in_the_bundle_counts_as_at_hand(capsys, tmp_path, no_network):
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "30-metallb-native.yaml").write_bytes(METALLB)
+    (bundle / "11-tigera-operator.yaml").write_bytes(OPERATOR + b"# edited by hand\n")
+    result = run(capsys, releases=releases(), download=False, required=False, bundle_dir=str(bundle),
+                 cache_dir=str(tmp_path / "c"))
+    assert not result.get("failed"), result.get("msg")
+    assert [m["name"] for m in result["missing"]] == ["operator-crds.yaml", "tigera-operator.yaml"]
+    assert result["manifests"][2]["path"] == str(bundle / "30-metallb-native.yaml")
+
+
+class Served(object):
+    def __init__(self, files):
+        self.files, self.urls = files, []
+
+    def __call__(self, module, url, timeout=None):
+        self.urls.append(url)
+        if url not in self.files:
+            return None, {"status": -1, "msg": "Connection refused"}
+        return io.BytesIO(self.files[url]), {"status": 200}
+
+
+def test_downloads_are_verified_then_cached(capsys, tmp_path, monkeypatch):
+    served = Served({"https://example.invalid/calico/operator-crds.yaml": CALICO,
+                     "https://example.invalid/calico/tigera-operator.yaml": OPERATOR + b"# not the release\n",
+                     "https://example.invalid/metallb/metallb-native.yaml": METALLB})
+    monkeypatch.setattr(release_manifests, "fetch_url", served)
+    cache = tmp_path / "cache"
+    result = run(capsys, releases=releases(), cache_dir=str(cache))
+    assert result["failed"] is True
+    assert [f["field"] for f in result["findings"]] == ["calico_tigera_operator_sha256"]
+    assert sorted(os.listdir(str(cache))) == [sha(CALICO)[:12] + "-operator-crds.yaml",
+                                              sha(METALLB)[:12] + "-metallb-native.yaml"]
+
+    served.files["https://example.invalid/calico/tigera-operator.yaml"] = OPERATOR
+    served.urls[:] = []
+    second = run(capsys, releases=releases(), cache_dir=str(cache))
+    assert not second.get("failed"), second.get("msg")
+    assert second["changed"] is True
+    assert served.urls == ["https://example.invalid/calico/tigera-operator.yaml"]  # the rest from the cache
+    third = run(capsys, releases=releases(), cache_dir=str(cache))
+    assert third["changed"] is False
+
+
+def test_an_unreachable_url_is_named_in_the_finding(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(release_manifests, "fetch_url", Served({}))
+    result = run(capsys, releases=releases(), required=False, cache_dir=str(tmp_path / "c"))
+    assert not result.get("failed")
+    assert len(result["missing"]) == 3
+    assert "Connection refused" in result["findings"][0]["message"]
+
+
+# The real release files (shared/releases) with the collection's own tables, as an air-gapped
+# site gives them: every shipped file of every listed version verifies with no operator pin.
+def _role_table(role):
+    with open(os.path.join(ROOT, "roles", role, "vars", "main.yml")) as handle:
+        return yaml.safe_load(handle)["%s_releases" % role]
+
+
+def _shipped():
+    found = []
+    for component in ("calico", "metallb"):
+        for version, release in sorted(_role_table(component).items()):
+            folder = os.path.join(RELEASES, component, version)
+            names = [name for name in sorted(release["files"]) if os.path.isfile(os.path.join(folder, name))]
+            if names:
+                found.append((component, version, folder, names))
+    return found
+
+
+@requires_releases
+def test_every_shipped_release_file_verifies_against_the_table(capsys, tmp_path, no_network):
+    shipped = _shipped()
+    assert len(shipped) >= 3, shipped  # calico v3.32.1, metallb v0.14.9 and v0.16.1
+    for component, version, folder, names in shipped:
+        release = {"component": component, "version": version, "dir": folder, "table": _role_table(component),
+                   "files": [{"name": name} for name in names]}
+        result = run(capsys, releases=[release], cache_dir=str(tmp_path / "cache"))
+        assert not result.get("failed"), result.get("msg")
+        assert [(m["name"], m["pin"]) for m in result["manifests"]] == [(name, "table") for name in names]
