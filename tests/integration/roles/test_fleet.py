@@ -131,7 +131,7 @@ def test_limit_to_the_leader_renders_the_cluster_once(tmp_path):
     assert rc == 0, output
     assert sorted(os.listdir(str(tmp_path / "bundles"))) == ["site_depot_3"]
     assert bundle(tmp_path, "site_depot_3") == FILES
-    assert list(recap) == ["depot-3-ase-a"] and recap["depot-3-ase-a"]["changed"] == 4
+    assert list(recap) == ["depot-3-ase-a"] and recap["depot-3-ase-a"]["changed"] == 5  # four files, then site_bundle
 
 
 def test_limit_without_the_leader_refuses_its_cluster_and_writes_nothing_of_it(tmp_path):
