@@ -1,0 +1,375 @@
+"""Build the real Kubernetes programs of the ``cluster`` bench from the Go module proxy.
+
+Every program is a Go module: ``go build`` fetches its source through the module proxy
+(GOPROXY) and compiles it with the installed Go. Nothing is cloned and nothing built is kept in
+the checkout: the module cache, the build cache, the generated wrapper modules and the binaries
+live in the bench cache (``EDGEOPS_BENCH_CACHE``, default ``/var/cache/edgeops-k8s-network``),
+the binaries keyed by version, so only the first run on a machine pays for the build.
+
+``k8s.io/kubernetes`` and ``go.etcd.io/etcd/server/v3`` cannot be ``go install``-ed: their
+go.mod files replace sibling modules with local paths. Each is built from a generated wrapper
+module that requires it and pins those siblings to their published versions instead.
+
+    python3 tests/cluster/build.py            # build what is missing, print where it is
+    python3 tests/cluster/build.py --check    # exit 3 and say what is missing, build nothing
+"""
+
+import argparse
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VERSIONS_FILE = os.path.join(HERE, "versions.env")
+CACHE_ENV = "EDGEOPS_BENCH_CACHE"
+DEFAULT_CACHE = "/var/cache/edgeops-k8s-network"
+
+KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+
+# Exit codes the bench shares with its callers (make, the pytest fixture).
+EXIT_UNAVAILABLE = 3  # no Go, no proxy, or (with --check) not built yet: the suite skips
+
+
+class BenchError(Exception):
+    """A reason the bench cannot go on, said in one line."""
+
+
+class Unavailable(BenchError):
+    """The bench cannot be built or started on this machine (no Go, no proxy)."""
+
+
+def read_versions(path=VERSIONS_FILE):
+    """The pinned versions as a dict, from KEY=VALUE lines (# comments and blanks ignored)."""
+    versions = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", key.strip()):
+                raise BenchError("%s:%d: not KEY=VALUE: %r" % (path, number, line))
+            versions[key.strip()] = value.strip()
+    return versions
+
+
+def cache_dir():
+    """The bench cache: $EDGEOPS_BENCH_CACHE, else /var/cache/..., else ~/.cache/... of the real home.
+
+    The Makefile points HOME into the clone, so the fallback asks the password database for the
+    user's home rather than trusting $HOME.
+    """
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return os.path.abspath(explicit)
+    parent = os.path.dirname(DEFAULT_CACHE)
+    if os.access(DEFAULT_CACHE, os.W_OK) or (not os.path.exists(DEFAULT_CACHE) and os.access(parent, os.W_OK)):
+        return DEFAULT_CACHE
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    return os.path.join(home, ".cache", "edgeops-k8s-network")
+
+
+def bin_dir(cache, name, version):
+    return os.path.join(cache, "bin", "%s-%s" % (name, version))
+
+
+def binary_paths(versions, cache=None):
+    """Where each program lives in the cache for the pinned versions (built or not)."""
+    cache = cache or cache_dir()
+    kube = bin_dir(cache, "kubernetes", versions["KUBERNETES_VERSION"])
+    paths = {name: os.path.join(kube, name) for name in KUBE_BINARIES}
+    paths["etcd"] = os.path.join(bin_dir(cache, "etcd", versions["ETCD_VERSION"]), "etcd")
+    kwok = bin_dir(cache, "kwok", versions["KWOK_VERSION"])
+    paths["kwok"] = os.path.join(kwok, "kwok")
+    paths["kwokctl"] = os.path.join(kwok, "kwokctl")
+    return paths
+
+
+def missing_binaries(versions, cache=None):
+    return sorted(name for name, path in binary_paths(versions, cache).items() if not os.access(path, os.X_OK))
+
+
+def _fmt(seconds):
+    seconds = int(round(seconds))
+    return "%dm%02ds" % divmod(seconds, 60) if seconds >= 60 else "%ds" % seconds
+
+
+class Go:
+    """The go command with the bench's caches, run in a given module folder."""
+
+    def __init__(self, cache, log=print):
+        self.go = shutil.which("go")
+        if not self.go:
+            raise Unavailable("no Go toolchain on PATH (install Go >= 1.24 to build the cluster bench)")
+        self.cache = cache
+        self.log = log
+        self.env = dict(os.environ)
+        self.env.update(
+            GOMODCACHE=os.path.join(cache, "go", "mod"),
+            GOCACHE=os.path.join(cache, "go", "build"),
+            GOPATH=os.path.join(cache, "go", "path"),
+            CGO_ENABLED="0",
+            GOFLAGS="-mod=mod -buildvcs=false",
+            GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "auto"),
+        )
+        self.env.pop("GOBIN", None)
+        self.proxy = subprocess.run([self.go, "env", "GOPROXY"], env=self.env, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False).stdout.strip()
+
+    def run(self, args, cwd, capture=True):
+        proc = subprocess.run(
+            [self.go] + args, cwd=cwd, env=self.env, text=True,
+            stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE, check=False,
+        )
+        if proc.returncode:
+            raise BenchError("go %s failed: %s" % (" ".join(args[:3]), last_lines(proc.stderr)))
+        return proc.stdout
+
+    def download_json(self, module, cwd):
+        """`go mod download -json module@version`, with the proxy's answer as a one-line error."""
+        proc = subprocess.run(
+            [self.go, "mod", "download", "-json", module], cwd=cwd, env=self.env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+        )
+        try:
+            info = json.loads(proc.stdout or "{}")
+        except ValueError:
+            info = {}
+        if proc.returncode or info.get("Error"):
+            reason = info.get("Error") or last_lines(proc.stderr)
+            raise Unavailable("cannot fetch %s from the Go module proxy (%s): %s" % (module, self.proxy, reason))
+        return info
+
+    def build(self, label, packages, out, cwd, ldflags="", trimpath=True):
+        """go build one main package to out, printing compiled-package progress every 20 s."""
+        deps = self.run(["list", "-deps", "-f", "{{.ImportPath}}"] + packages, cwd).split()
+        total = len(deps)
+        args = ["build", "-v", "-o", out + ".tmp"]
+        if trimpath:
+            args.append("-trimpath")
+        if ldflags:
+            args += ["-ldflags", ldflags]
+        args += packages
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [self.go] + args, cwd=cwd, env=self.env, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        compiled = []
+        errors = []
+
+        def reader():
+            for line in proc.stderr:
+                line = line.rstrip("\n")
+                if line in deps:
+                    compiled.append(line)
+                else:
+                    errors.append(line)
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        while proc.poll() is None:
+            thread.join(timeout=20)
+            if proc.poll() is None:
+                self.log("  %-24s %4d/%d packages compiled (the rest cached), %s"
+                         % (label, len(compiled), total, _fmt(time.monotonic() - start)))
+        thread.join()
+        if proc.returncode:
+            raise BenchError("go build %s failed: %s" % (label, " | ".join(errors[-5:])))
+        os.replace(out + ".tmp", out)
+        return time.monotonic() - start, len(compiled), total
+
+
+def last_lines(text, count=3):
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) or "(no output)"
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _go_directives(gomod_text):
+    """The go and godebug lines of a go.mod: the wrapper keeps them so the build behaves as upstream's."""
+    keep = []
+    for line in gomod_text.splitlines():
+        if re.match(r"^(go|godebug)\s", line):
+            keep.append(line)
+    return keep
+
+
+def _local_replacements(gomod_text, prefix):
+    """Modules under prefix that a go.mod replaces with a local path (=> ./... or ../...)."""
+    found = []
+    for match in re.finditer(r"^[ \t]*(?:replace[ \t]+)?([^\s()]+)(?:[ \t]+\S+)?[ \t]+=>[ \t]+(\.\.?/\S*)", gomod_text, re.M):
+        module = match.group(1)
+        if module.startswith(prefix):
+            found.append(module)
+    return found
+
+
+def wrapper_kubernetes(go, cache, version):
+    """The wrapper module for k8s.io/kubernetes at version; returns its folder."""
+    src = os.path.join(cache, "src", "kubernetes-" + version)
+    os.makedirs(src, exist_ok=True)
+    info = go.download_json("k8s.io/kubernetes@" + version, src)
+    with open(info["GoMod"], encoding="utf-8") as handle:
+        upstream = handle.read()
+    staging = _local_replacements(upstream, "k8s.io/")
+    if not staging:
+        raise BenchError("k8s.io/kubernetes %s: no staging replacements found in its go.mod" % version)
+    # Staging modules are published as v0.<minor>.<patch> for Kubernetes v1.<minor>.<patch>.
+    staging_version = "v0." + version.split(".", 1)[1]
+    lines = ["// Generated by tests/cluster/build.py from k8s.io/kubernetes %s's go.mod; not edited by hand." % version,
+             "module edgeops.local/bench/kubernetes", ""]
+    lines += _go_directives(upstream)
+    lines += ["", "require k8s.io/kubernetes " + version, "", "replace ("]
+    lines += ["\t%s => %s %s" % (module, module, staging_version) for module in staging]
+    lines += [")", ""]
+    _write(os.path.join(src, "go.mod"), "\n".join(lines))
+    go.log("  wrapper module: k8s.io/kubernetes %s with %d staging modules at %s"
+           % (version, len(staging), staging_version))
+    # -mod=mod (Go.env) fills go.sum as modules resolve; the checksum database verifies each.
+    go.run(["list", "-m", "all"], src)
+    return src
+
+
+def wrapper_etcd(go, cache, version):
+    """The wrapper module for go.etcd.io/etcd/server/v3 at version; returns its folder."""
+    src = os.path.join(cache, "src", "etcd-" + version)
+    os.makedirs(src, exist_ok=True)
+    info = go.download_json("go.etcd.io/etcd/server/v3@" + version, src)
+    with open(info["GoMod"], encoding="utf-8") as handle:
+        upstream = handle.read()
+    siblings = _local_replacements(upstream, "go.etcd.io/etcd/")
+    lines = ["// Generated by tests/cluster/build.py from go.etcd.io/etcd/server/v3 %s's go.mod; not edited by hand." % version,
+             "module edgeops.local/bench/etcd", ""]
+    lines += [line for line in _go_directives(upstream) if line.startswith("go ")]
+    lines += ["", "require go.etcd.io/etcd/server/v3 " + version, "", "replace ("]
+    lines += ["\t%s => %s %s" % (module, module, version) for module in siblings]
+    lines += [")", ""]
+    _write(os.path.join(src, "go.mod"), "\n".join(lines))
+    go.run(["list", "-m", "all"], src)
+    return src
+
+
+def kube_ldflags(go, src, version):
+    """-X flags as upstream's hack/lib/version.sh stamps them (plus -s -w as its release builds)."""
+    info = go.download_json("k8s.io/kubernetes@" + version, src)
+    match = re.match(r"v(\d+)\.(\d+)\.", version)
+    stamp = {
+        "gitVersion": version,
+        "gitMajor": match.group(1),
+        "gitMinor": match.group(2),
+        "gitTreeState": "clean",
+        "buildDate": _info_time(info),
+    }
+    flags = []
+    for key, value in stamp.items():
+        for package in ("k8s.io/client-go/pkg/version", "k8s.io/component-base/version"):
+            flags.append("-X '%s.%s=%s'" % (package, key, value))
+    return "all=-s -w " + " ".join(flags)
+
+
+def _info_time(info):
+    try:
+        with open(info["Info"], encoding="utf-8") as handle:
+            stamp = json.load(handle).get("Time", "")
+    except (OSError, ValueError, KeyError):
+        stamp = ""
+    return stamp.split(".")[0].rstrip("Z") + "Z" if stamp else "1970-01-01T00:00:00Z"
+
+
+def build(versions, cache=None, log=print, only=None):
+    """Build every missing binary of the pinned versions; returns {name: path}."""
+    cache = cache or cache_dir()
+    paths = binary_paths(versions, cache)
+    missing = [name for name in missing_binaries(versions, cache) if not only or name in only]
+    if not missing:
+        return paths
+    os.makedirs(cache, exist_ok=True)
+    go = Go(cache, log)
+    log("bench build: %s into %s (Go module proxy %s)"
+        % (", ".join(missing), cache, go.proxy))
+    started = time.monotonic()
+    kube_version = versions["KUBERNETES_VERSION"]
+    if any(name in KUBE_BINARIES for name in missing):
+        step = time.monotonic()
+        src = wrapper_kubernetes(go, cache, kube_version)
+        log("  modules for k8s.io/kubernetes %s resolved, %s" % (kube_version, _fmt(time.monotonic() - step)))
+        ldflags = kube_ldflags(go, src, kube_version)
+        for name in KUBE_BINARIES:
+            if name in missing:
+                _build_one(go, name, kube_version, ["k8s.io/kubernetes/cmd/" + name], paths[name], src, ldflags)
+    if "etcd" in missing:
+        version = versions["ETCD_VERSION"]
+        step = time.monotonic()
+        src = wrapper_etcd(go, cache, version)
+        log("  modules for go.etcd.io/etcd/server/v3 %s resolved, %s" % (version, _fmt(time.monotonic() - step)))
+        _build_one(go, "etcd", version, ["go.etcd.io/etcd/server/v3"], paths["etcd"], src, "all=-s -w")
+    kwok_missing = [name for name in ("kwok", "kwokctl") if name in missing]
+    if kwok_missing:
+        version = versions["KWOK_VERSION"]
+        src = os.path.join(cache, "src", "kwok-" + version)
+        lines = ["// Generated by tests/cluster/build.py; not edited by hand.",
+                 "module edgeops.local/bench/kwok", "", "go 1.24", "",
+                 "require sigs.k8s.io/kwok " + version, ""]
+        _write(os.path.join(src, "go.mod"), "\n".join(lines))
+        go.download_json("sigs.k8s.io/kwok@" + version, src)
+        go.run(["list", "-m", "all"], src)
+        # As kwok's hack/releases.sh stamps its release binaries; KubeVersion makes kwokctl
+        # configure the control plane for the Kubernetes version the bench runs.
+        ldflags = "all=-s -w -X 'sigs.k8s.io/kwok/pkg/consts.Version=%s' -X 'sigs.k8s.io/kwok/pkg/consts.KubeVersion=%s'" % (
+            version, kube_version)
+        for name in kwok_missing:
+            _build_one(go, name, version, ["sigs.k8s.io/kwok/cmd/" + name], paths[name], src, ldflags)
+    log("bench build: done in %s" % _fmt(time.monotonic() - started))
+    return paths
+
+
+def _build_one(go, name, version, packages, out, src, ldflags):
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    go.log("  %-24s %s: building" % (name, version))
+    seconds, compiled, total = go.build(name, packages, out, src, ldflags)
+    go.log("  %-24s %s: built in %s (%d of %d packages compiled), %s"
+           % (name, version, _fmt(seconds), compiled, total, out))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--check", action="store_true", help="build nothing; exit 3 if a binary is missing")
+    parser.add_argument("--print-env", action="store_true", help="print KEY=PATH lines for the binaries")
+    args = parser.parse_args(argv)
+    try:
+        versions = read_versions()
+        cache = cache_dir()
+        if args.check:
+            missing = missing_binaries(versions, cache)
+            if missing:
+                print("bench: not built yet in %s: %s" % (cache, ", ".join(missing)))
+                return EXIT_UNAVAILABLE
+        else:
+            build(versions, cache)
+        if args.print_env:
+            for name, path in sorted(binary_paths(versions, cache).items()):
+                print("%s=%s" % (name.upper().replace("-", "_"), path))
+    except Unavailable as err:
+        print("bench: %s" % err, file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except BenchError as err:
+        print("bench: %s" % err, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

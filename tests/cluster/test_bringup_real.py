@@ -1,0 +1,90 @@
+"""tests/integration/roles/test_bringup_apply.py's tests, run unchanged on the real API server.
+
+Server: the bench's real kube-apiserver and controllers (tests/cluster), a fresh cluster per
+test for examples/single-node, whose networking is the tests' site. The same test functions run
+on the emulated API in the integration suite; here ``emulated_api_factory`` is overridden to
+hand them kube_bench.RealApi, whose journal is the API server's audit log. A test that passes
+there and fails here found a bug in the emulator or in a role.
+
+What differs from the emulator, on purpose:
+- nothing is auto-ready by fiat: kwok and the real controllers roll out Deployments and
+  DaemonSets and the API server establishes CRDs. The MetalLB webhook's CA bundle is written by a
+  stand-in for the MetalLB controller (kube_bench.MetallbCaInjector) until the bench runs the
+  real controller (issue 13);
+- the cluster has kubeadm's own CoreDNS objects, so the tests' LIVE_COREDNS is not created again.
+
+Not run here: test_coredns_rollback_puts_the_previous_corefile_back needs a CoreDNS that never
+becomes ready, and kwok makes every pod ready; it stays on the emulator until the bench runs
+the real CoreDNS (issue 13).
+"""
+
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "integration", "roles"))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+import cluster  # noqa: E402 pylint: disable=wrong-import-position
+import test_bringup_apply as emulated  # noqa: E402 pylint: disable=wrong-import-position
+from kube_bench import MetallbCaInjector, RealApi, start_bench  # noqa: E402 pylint: disable=wrong-import-position
+
+SITE_INVENTORY = os.path.join(REPO, "examples", "single-node")
+site = emulated.site  # the same site fixture: release stand-ins pinned by sha256, extra vars
+
+RUN_ON_REAL_SERVER = (
+    "test_bringup_applies_in_order_then_changes_nothing",
+    "test_nothing_is_sent_when_the_check_fails",
+    "test_calico_guard_stops_a_pool_cidr_change_unless_allowed",
+    "test_metallb_guard_keeps_assigned_service_ips_unless_allowed",
+    "test_manifest_mode_puts_the_site_mtu_into_calico_yaml",
+)
+
+
+def _stand_in_crds():
+    return [obj for objects in emulated.STAND_INS.values() for obj in objects
+            if obj["kind"] == "CustomResourceDefinition"]
+
+
+@pytest.fixture
+def emulated_api_factory(tmp_path):
+    """A fresh real cluster per test, offered under the emulator fixture's name and signature."""
+    started = []
+    injector = []
+
+    def start(auto_ready=False, resources=(), crds_required=False, journal_reads=False):
+        del crds_required, journal_reads  # the real server always requires CRDs and reads are in its audit log
+        assert auto_ready is True, "the real server cannot leave kinds unready on request"
+        workdir = str(tmp_path / ("cluster%d" % len(started)))
+        started.append(workdir)
+        bench = start_bench(workdir, inventory=SITE_INVENTORY)
+        api = RealApi(bench, crds=_stand_in_crds())
+        present = {("ConfigMap", "coredns"), ("Deployment", "coredns")}
+        for obj in resources:
+            if (obj["kind"], obj["metadata"]["name"]) not in present:
+                api.add_object(obj)
+        injector.append(MetallbCaInjector(bench).__enter__())
+        return api
+
+    yield start
+    for running in injector:
+        running.__exit__(None, None, None)
+    for workdir in started:
+        cluster.down(workdir, log=lambda line: None, quiet_if_absent=True)
+
+
+def _adopt(name):
+    test = getattr(emulated, name, None)
+    if test is None:
+        def missing():
+            pytest.fail("%s is no longer in tests/integration/roles/test_bringup_apply.py: "
+                        "update RUN_ON_REAL_SERVER in %s" % (name, __file__), pytrace=False)
+        return missing
+    return test
+
+
+for _name in RUN_ON_REAL_SERVER:
+    globals()[_name] = _adopt(_name)
