@@ -328,7 +328,7 @@ def kubeadm_objects(site, versions):
         text = handle.read()
     text = (text.replace("@COREDNS_VERSION@", versions["COREDNS_VERSION"])
             .replace("@CLUSTER_DNS_IP@", site.cluster_dns_ip))
-    addons = list(yaml.safe_load_all(text))
+    addons = yaml.safe_load(text)["items"]
     objects = [{
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
