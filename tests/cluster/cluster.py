@@ -21,6 +21,7 @@ import errno
 import ipaddress
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -468,7 +469,7 @@ def _write_env(path, env):
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("# Written by `make cluster-up`; `make cluster-down` removes it.\n")
         for key in sorted(env):
-            handle.write("%s=%s\n" % (key, env[key]))
+            handle.write("%s=%s\n" % (key, shlex.quote(str(env[key]))))
 
 
 def read_env(path):
@@ -477,7 +478,7 @@ def read_env(path):
         for line in handle:
             key, sep, value = line.strip().partition("=")
             if sep and not key.startswith("#"):
-                env[key] = value
+                env[key] = " ".join(shlex.split(value))
     return env
 
 

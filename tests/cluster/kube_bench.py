@@ -67,7 +67,7 @@ class BenchCluster:
 
     def get(self, resource, name, namespace=None):
         """The object as the server holds it, or None."""
-        args = ["get", resource, name, "-o", "json", "--ignore-not-found"]
+        args = ["get", resource, name, "-o", "json", "--ignore-not-found", "--show-managed-fields"]
         if namespace:
             args += ["-n", namespace]
         out = self.kubectl(*args).stdout

@@ -30,7 +30,17 @@ def run_cli(*args, env=None):
 
 
 def running(pids):
-    return [pid for pid in pids if os.path.exists("/proc/%d" % pid)]
+    """The pids that still run (a zombie waiting for its parent to reap it has stopped)."""
+    alive = []
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
 
 
 def test_an_inventory_without_edge_nodes_is_refused_in_one_line(tmp_path):
