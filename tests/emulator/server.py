@@ -147,6 +147,42 @@ class ApiError(kmock.KubernetesError):
     """An error answered as a Kubernetes Status object."""
 
 
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+
+
+def bad_key(key):
+    """Why an annotation or label key is not a qualified name ([prefix/]name), or None.
+
+    The API server refuses such keys (422) on every object and on pod templates; kubectl and
+    the Python client send them unchecked."""
+    prefix, slash, name = str(key).rpartition("/")
+    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric " \
+               "characters, '-' or '.', and must start and end with an alphanumeric character"
+    if len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start " \
+               "and end with an alphanumeric character (at most 63 characters)"
+    return None
+
+
+def check_metadata_keys(kind, obj):
+    """422 Invalid, as the API answers, for a bad key in metadata or spec.template.metadata."""
+    template = ((obj.get("spec") or {}).get("template") or {}) if isinstance(obj.get("spec"), dict) else {}
+    places = [("metadata", obj.get("metadata") or {})]
+    if isinstance(template, dict) and isinstance(template.get("metadata"), dict):
+        places.append(("spec.template", template["metadata"]))
+    for where, meta in places:
+        for field in ("annotations", "labels"):
+            for key in meta.get(field) or {}:
+                reason = bad_key(key)
+                if reason:
+                    group = kind.api_version.split("/")[0] if "/" in kind.api_version else ""
+                    raise api_error(422, "Invalid", '%s%s "%s" is invalid: %s.%s: Invalid value: "%s": %s' % (
+                        kind.kind, "." + group if group else "", (obj.get("metadata") or {}).get("name"),
+                        where if where != "metadata" else "metadata", field, key, reason))
+
+
 def api_error(code, reason, message, **details):
     return ApiError(status=code, reason=reason, message=message, details=details)
 
@@ -620,6 +656,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
                 return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
             if spec_of(old) != spec_of(new):
                 meta["generation"] = old["metadata"].get("generation", 1) + 1
+        check_metadata_keys(kind, new)
         if controllers and kind.kind in self.auto_ready:
             self._make_ready(kind, new)
         head = {"apiVersion": new.pop("apiVersion"), "kind": new.pop("kind"),

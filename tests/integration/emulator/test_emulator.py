@@ -429,3 +429,25 @@ def test_preloaded_objects_and_daemonsets_rolled_out_on_every_node(emulated_api_
 
     api.add_object({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-3"}})
     assert len(api.objects(kind="Node")) == 3
+
+
+def test_annotation_and_label_keys_must_be_qualified_names(emulated_api):
+    # Found on the real API server (tests/cluster/test_bringup_real.py): an underscore in a key's
+    # prefix is refused there, on the object and on a pod template alike.
+    from kubernetes.dynamic.exceptions import UnprocessibleEntityError  # pylint: disable=import-outside-toplevel
+    deployments = dynamic_client(emulated_api).resources.get(api_version="apps/v1", kind="Deployment")
+    labels = {"app": "a"}
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"},
+            "spec": {"selector": {"matchLabels": labels}, "template": {
+                "metadata": {"labels": labels, "annotations": {"edgeops.k8s_network/corefile-sha256": "x"}},
+                "spec": {"containers": [{"name": "a", "image": "example.invalid/a:1"}]}}}}
+    with pytest.raises(UnprocessibleEntityError) as refused:
+        deployments.create(namespace="default", body=body)
+    message = json.loads(refused.value.body)["message"]
+    assert 'spec.template.annotations: Invalid value: "edgeops.k8s_network/corefile-sha256"' in message
+    body["spec"]["template"]["metadata"]["annotations"] = {"edgeops.k8s-network/corefile-sha256": "x"}
+    body["metadata"]["labels"] = {"-bad": "x"}
+    with pytest.raises(UnprocessibleEntityError):
+        deployments.create(namespace="default", body=body)
+    del body["metadata"]["labels"]
+    assert deployments.create(namespace="default", body=body).metadata.name == "a"
