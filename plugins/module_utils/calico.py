@@ -41,8 +41,8 @@ ENCAPSULATION_MODES = {
     "None": ("Never", "Never"),
 }
 POOL_MODES = ("Never", "Always", "CrossSubnet")
-# Header bytes each encapsulation adds: an outer IPv4 header for IPIP; outer IP, UDP, VXLAN
-# and inner Ethernet headers for VXLAN. CrossSubnet still tunnels between segments.
+# Header bytes each encapsulation adds over IPv4: an outer IPv4 header for IPIP; outer IP, UDP,
+# VXLAN and inner Ethernet headers for VXLAN. CrossSubnet still tunnels between segments.
 ENCAPSULATION_OVERHEAD = {
     "IPIP": 20,
     "IPIPCrossSubnet": 20,
@@ -50,6 +50,16 @@ ENCAPSULATION_OVERHEAD = {
     "VXLANCrossSubnet": 50,
     "None": 0,
 }
+# WireGuard is not a pool encapsulation: Felix enables it (FelixConfiguration wireguardEnabled)
+# beside whichever encapsulation the pool has, and the pod MTU is the smallest MTU of the
+# enabled tunnels. Felix's defaults: WireGuard 60 bytes below the port MTU over IPv4, and
+# every tunnel 20 bytes more over IPv6 (VXLAN 70, WireGuard 80).
+WIREGUARD_OVERHEAD = 60
+IPV6_EXTRA_OVERHEAD = 20
+# Calico releases whose Installation and IPPool fields this renderer was checked against.
+OLDEST_CALICO = (3, 29)
+# Installation ipPools[].assignmentMode came with operator v1.38, which Calico v3.30 pins.
+ASSIGNMENT_MODE_SINCE = (3, 30)
 BLOCK_SIZE_BOUNDS = {4: (20, 32), 6: (116, 128)}
 DEFAULT_BLOCK_SIZE = {4: 26, 6: 122}
 LINK_LOCAL = {4: "169.254.0.0/16", 6: "fe80::/10"}
@@ -100,11 +110,52 @@ def encapsulation_modes(encapsulation):
     return ENCAPSULATION_MODES.get(encapsulation)
 
 
-def pod_mtu(port_mtu, encapsulation):
-    """Pod MTU for a port MTU: the port MTU minus the encapsulation's header bytes."""
+def overhead(encapsulation, wireguard=False, version=4):
+    """Bytes Felix keeps free below the port MTU: those of the largest enabled tunnel."""
+    largest = ENCAPSULATION_OVERHEAD.get(encapsulation or "None", 0)
+    if wireguard:
+        largest = max(largest, WIREGUARD_OVERHEAD)
+    if version == 6 and largest:
+        largest += IPV6_EXTRA_OVERHEAD
+    return largest
+
+
+def tunnels(encapsulation, wireguard=False):
+    """The enabled tunnels in words, for messages."""
+    names = [encapsulation] if encapsulation and encapsulation != "None" else []
+    if wireguard:
+        names.append("WireGuard")
+    return " and ".join(names) or "no tunnel"
+
+
+def pod_mtu(port_mtu, encapsulation, wireguard=False, version=4):
+    """Pod MTU for a port MTU, as Felix derives it: the port MTU minus the largest tunnel's headers."""
     if port_mtu is None:
         return None
-    return port_mtu - ENCAPSULATION_OVERHEAD.get(encapsulation or "None", 0)
+    return port_mtu - overhead(encapsulation, wireguard, version)
+
+
+def parse_version(value):
+    """``(major, minor)`` of a Calico release such as ``v3.30.2``; None when it is not one."""
+    match = re.match(r"^v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.-]+)?$", str(value or "").strip())
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def validate_version(value, field="calico_version"):
+    """``(version, findings)``: the release as ``(major, minor)``, None when unset or refused."""
+    if value in (None, ""):
+        return None, []
+    version = parse_version(value)
+    if version is None:
+        return None, [finding("calico_version_invalid", field,
+                              "%r is not a Calico release such as v3.30.2" % (value,))]
+    if version < OLDEST_CALICO:
+        return None, [finding("calico_version_unsupported", field,
+                              "Calico %s is older than v%d.%d, the oldest release whose Installation and IPPool "
+                              "fields this collection renders" % (value, OLDEST_CALICO[0], OLDEST_CALICO[1]))]
+    return version, []
 
 
 # ---------------------------------------------------------------------------
@@ -257,17 +308,19 @@ def autodetection_env(method):
     return "%s=%s" % (key.replace("_", "-"), value)
 
 
-def validate_mtu(mtu, port_mtu, encapsulation, field="mtu"):
+def validate_mtu(mtu, port_mtu, encapsulation, field="mtu", wireguard=False, version=4):
     findings = []
     low, high = MTU_BOUNDS
     if not low <= mtu <= high:
         findings.append(finding("calico_mtu_invalid", field, "pod MTU %d is outside %d-%d" % (mtu, low, high)))
-    elif port_mtu is not None and encapsulation in ENCAPSULATION_OVERHEAD and mtu > pod_mtu(port_mtu, encapsulation):
-        findings.append(warning("calico_mtu_too_large", field,
-                                "pod MTU %d exceeds the port MTU %d minus %d bytes of %s headers (%d): "
-                                "tunnelled packets will be fragmented or dropped"
-                                % (mtu, port_mtu, ENCAPSULATION_OVERHEAD[encapsulation], encapsulation,
-                                   pod_mtu(port_mtu, encapsulation))))
+    elif port_mtu is not None and encapsulation in ENCAPSULATION_OVERHEAD:
+        largest = pod_mtu(port_mtu, encapsulation, wireguard, version)
+        if mtu > largest:
+            findings.append(warning("calico_mtu_too_large", field,
+                                    "pod MTU %d exceeds the port MTU %d minus %d bytes of %s headers (%d): "
+                                    "tunnelled packets will be fragmented or dropped"
+                                    % (mtu, port_mtu, overhead(encapsulation, wireguard, version),
+                                       tunnels(encapsulation, wireguard), largest)))
     return findings
 
 
@@ -275,14 +328,17 @@ def validate_mtu(mtu, port_mtu, encapsulation, field="mtu"):
 # Renderers.
 # ---------------------------------------------------------------------------
 
-def render_operator_pool(pool):
+def render_operator_pool(pool, calico_version=None):
     """One ``spec.calicoNetwork.ipPools`` entry of an Installation.
 
     The operator writes its defaults back into the Installation, and ``ipPools`` is an atomic
     list: spelling the defaults out keeps a re-applied list equal to the live one, so a
     server-side apply neither flaps nor conflicts with the operator's field manager.
+    ``assignmentMode`` is left out for a Calico older than v3.30 (``calico_version`` as
+    ``(major, minor)``; None means the newest): its Installation CRD has no such field, and a
+    strict server-side apply refuses the whole object over one unknown field.
     """
-    return {
+    entry = {
         "name": pool["name"],
         "cidr": pool["cidr"],
         "blockSize": pool["block_size"],
@@ -294,6 +350,9 @@ def render_operator_pool(pool):
         "disableBGPExport": False,
         "disableNewAllocations": bool(pool.get("disabled")),
     }
+    if calico_version is not None and calico_version < ASSIGNMENT_MODE_SINCE:
+        del entry["assignmentMode"]
+    return entry
 
 
 def render_installation(ip_pools, mtu=None, autodetection=None, version=4):
@@ -337,13 +396,20 @@ def felix_mtu_field(encapsulation, version=4):
     return None
 
 
-def render_felix_configuration(mtu, encapsulation, version=4):
-    """FelixConfiguration ``default`` with the tunnel MTU; None when there is nothing to set."""
+def render_felix_configuration(mtu, encapsulation, version=4, wireguard=False):
+    """FelixConfiguration ``default`` with the tunnel MTUs and WireGuard; None when there is nothing to set."""
+    spec = {}
     field = felix_mtu_field(encapsulation, version)
-    if mtu is None or field is None:
+    if mtu is not None and field is not None:
+        spec[field] = mtu
+    if wireguard:
+        suffix = "V6" if version == 6 else ""
+        spec["wireguardEnabled" + suffix] = True
+        if mtu is not None:
+            spec["wireguardMTU" + suffix] = mtu
+    if not spec:
         return None
-    return {"apiVersion": CALICO_API, "kind": "FelixConfiguration", "metadata": {"name": "default"},
-            "spec": {field: mtu}}
+    return {"apiVersion": CALICO_API, "kind": "FelixConfiguration", "metadata": {"name": "default"}, "spec": spec}
 
 
 # ---------------------------------------------------------------------------
@@ -453,8 +519,9 @@ def _disabled_ip_pool(pool):
 class _Plan(object):
     """Builds the ordered steps, skipping what the live state shows as already done."""
 
-    def __init__(self, operator, installation_pools, render_installation_with):
+    def __init__(self, operator, installation_pools, render_installation_with, calico_version=None):
         self.operator = operator
+        self.calico_version = calico_version
         self.steps = []
         self.current = [copy.deepcopy(p) for p in installation_pools]
         self.render = render_installation_with
@@ -467,7 +534,7 @@ class _Plan(object):
     def create(self, pool, purpose):
         description = "create the %s pool %s (%s, block /%d)" % (purpose, pool["name"], pool["cidr"], pool["block_size"])
         if self.operator:
-            self.current.append(render_operator_pool(pool))
+            self.current.append(render_operator_pool(pool, self.calico_version))
             self._add("create_pool", description + " by adding it to the Installation",
                       pool=pool["name"], object=self.render(self.current))
         else:
@@ -521,14 +588,15 @@ def _names(pools):
     return ", ".join(p["name"] for p in pools)
 
 
-def migration_plan(operator, desired, replaced, temporary, live_pools, installation_pools, render_with, final):
+def migration_plan(operator, desired, replaced, temporary, live_pools, installation_pools, render_with, final,
+                   calico_version=None):
     """Ordered steps from the live pools to ``desired``.
 
     When the new CIDR overlaps a pool it replaces (a block-size change keeps the CIDR),
     both cannot exist at once, so pods move through a ``temporary`` pool first, as Calico's
     own migration guide does.
     """
-    plan = _Plan(operator, installation_pools, render_with)
+    plan = _Plan(operator, installation_pools, render_with, calico_version)
     live_cidrs = set(p["cidr"] for p in live_pools)
     blocking = [p for p in replaced if ipranges.overlaps(p["network"], desired["network"])
                 and (temporary is None or p["cidr"] != temporary["cidr"])]
@@ -613,11 +681,11 @@ def drift_of(desired, replaced):
 # The whole renderer.
 # ---------------------------------------------------------------------------
 
-def _compute_network_mtu(compute_network, encapsulation):
-    """Pod MTU from the compute network: its port MTU when known, for this encapsulation."""
+def _compute_network_mtu(compute_network, encapsulation, wireguard=False, version=4):
+    """Pod MTU from the compute network: its port MTU when known, for these tunnels."""
     port = _as_int(compute_network.get("mtu"))
     if port is not None:
-        return pod_mtu(port, encapsulation)
+        return pod_mtu(port, encapsulation, wireguard, version)
     return _as_int(compute_network.get("pod_mtu"))
 
 
@@ -726,15 +794,22 @@ def build(settings):
         cidr, block_size, modes[0], modes[1],
         fields={"cidr": "pod_cidr", "block_size": "block_size", "encapsulation": "encapsulation"})
     findings.extend(pool_findings)
+    family = network.version if network is not None else 4
+
+    wireguard = s.get("wireguard")
+    if wireguard is None:
+        wireguard = compute_network.get("wireguard") is True
+    calico_version, version_findings = validate_version(s.get("calico_version"))
+    findings.extend(version_findings)
 
     mtu = _as_int(s.get("mtu"))
     port_mtu = _as_int(compute_network.get("mtu"))
     if s.get("mtu") is not None and mtu is None:
         findings.append(finding("calico_mtu_invalid", "mtu", "%r is not a number" % (s.get("mtu"),)))
     elif mtu is not None:
-        findings.extend(validate_mtu(mtu, port_mtu, encapsulation))
+        findings.extend(validate_mtu(mtu, port_mtu, encapsulation, wireguard=wireguard, version=family))
     elif compute_network:
-        mtu = _compute_network_mtu(compute_network, encapsulation)
+        mtu = _compute_network_mtu(compute_network, encapsulation, wireguard, family)
 
     autodetection = s.get("node_address_autodetection")
     if isinstance(autodetection, dict):
@@ -748,7 +823,7 @@ def build(settings):
 
     live_info = read_live(s.get("live"))
     findings.extend(live_info[3])
-    if network is None or block_size is None or encapsulation not in ENCAPSULATIONS:
+    if network is None or block_size is None or encapsulation not in ENCAPSULATIONS or version_findings:
         return result
     findings.extend(_check_against_compute_network(network, compute_network))
 
@@ -825,18 +900,26 @@ def build(settings):
         def render_with(ip_pools):
             return render_installation(ip_pools, mtu, method, version)
 
-        installation_obj = render_with(preserved + [render_operator_pool(desired)])
+        installation_obj = render_with(preserved + [render_operator_pool(desired, calico_version)])
         resources = [installation_obj]
         final = installation_obj
-    else:
-        resources = [render_ip_pool(desired)]
-        felix = render_felix_configuration(mtu, encapsulation, version)
+        # The operator passes the Installation's MTU to every tunnel, WireGuard's included;
+        # turning WireGuard on is Felix's own setting.
+        felix = render_felix_configuration(None, encapsulation, version, wireguard)
         if felix is not None:
             resources.append(felix)
-        elif mtu is not None:
+    else:
+        resources = [render_ip_pool(desired)]
+        felix = render_felix_configuration(mtu, encapsulation, version, wireguard)
+        if felix is not None:
+            resources.append(felix)
+        # Without a tunnel, the pod MTU reaches calico-node only through veth_mtu in calico.yaml.
+        if mtu is not None and felix_mtu_field(encapsulation, version) is None and not wireguard \
+                and not (s.get("release_manifest") or s.get("release_manifest_customised")):
             findings.append(warning("calico_mtu_not_applied", "mtu",
-                                    "with encapsulation None there is no tunnel device: set veth_mtu %d in the "
-                                    "calico-config ConfigMap for the pod MTU to apply" % mtu))
+                                    "with encapsulation None there is no tunnel device, and this run does not "
+                                    "customise calico.yaml: set veth_mtu %d in its calico-config ConfigMap for "
+                                    "the pod MTU to apply" % mtu))
         render_with = None
         final = None
 
@@ -852,7 +935,7 @@ def build(settings):
         else:
             plan = migration_plan(operator, desired, replaced, temporary, state["candidates"],
                                   [p["raw"] for p in state["candidates"]] if state["use_installation"] else [],
-                                  render_with, final)
+                                  render_with, final, calico_version)
         summary = "; ".join("%s of %s: %s -> %s" % (d["field"], d["pool"], d["live"], d["desired"]) for d in drift)
         if s.get("allow_migration"):
             findings.append(warning("calico_migration_pending", "live",
@@ -870,6 +953,7 @@ def build(settings):
         "migration_plan": plan,
         "pool": {"name": desired["name"], "cidr": desired["cidr"], "block_size": desired["block_size"],
                  "encapsulation": encapsulation, "nat_outgoing": desired["nat_outgoing"]},
+        "wireguard": wireguard,
         "mtu": mtu,
         "ip_autodetection_method": autodetection_env(method),
     })

@@ -19,7 +19,7 @@ import re
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import (
     failure_message,
@@ -41,16 +41,6 @@ DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 # Extra node IPs beyond one per device node: the master VM (kubernetes), or the AKS
 # management and target control planes, their API VIPs and a rolling-update spare (aks).
 PROFILE_EXTRA_NODE_IPS = {"kubernetes": 1, "aks": 5}
-
-# Bytes each encapsulation adds to a pod's packets (Calico's MTU guidance).
-ENCAPSULATION_OVERHEAD = {
-    "IPIP": 20,
-    "IPIPCrossSubnet": 20,
-    "VXLAN": 50,
-    "VXLANCrossSubnet": 50,
-    "None": 0,
-    "WireGuard": 60,
-}
 
 # The API server refuses IPv4 service CIDRs wider than this (--service-cluster-ip-range).
 MAX_SERVICE_CIDR_PREFIX_V4 = 12
@@ -475,12 +465,6 @@ def _nth_host_or_none(network, index):
     return ipranges.ipv4_text(network.first + index)
 
 
-def pod_mtu(mtu, encapsulation):
-    if mtu is None:
-        return None
-    return mtu - ENCAPSULATION_OVERHEAD.get(encapsulation or "None", 0)
-
-
 def _networks(pod_cidr, service_cidr, subnet, node_merged, service_merged, dns_servers, gateway, nodes):
     """Every network of ``_APART`` as ``(label, merged spans)``."""
     return {
@@ -562,7 +546,9 @@ def check_compute_network(settings):
                                        dns_servers, gateway, nodes))
     check_in_use(check, s.get("in_use"), node_merged, service_merged, [n["address"] for n in nodes])
 
-    encapsulation = s.get("encapsulation") or "IPIPCrossSubnet"
+    # The pod MTU the calico role renders from this result: one rule for both (calico.pod_mtu).
+    encapsulation = s.get("encapsulation") or calico.DEFAULT_ENCAPSULATION
+    wireguard = bool(s.get("wireguard"))
     compute_network = {
         "subnet": subnet.cidr if subnet is not None else None,
         "gateway": str(gateway) if gateway is not None else None,
@@ -576,7 +562,8 @@ def check_compute_network(settings):
         "dns_servers": [str(a) for a in dns_servers],
         "mtu": mtu,
         "encapsulation": encapsulation,
-        "pod_mtu": pod_mtu(mtu, encapsulation),
+        "wireguard": wireguard,
+        "pod_mtu": calico.pod_mtu(mtu, encapsulation, wireguard),
         "block_size": block_size,
         "profile": profile,
         "node_count": node_count,

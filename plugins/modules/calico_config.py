@@ -17,7 +17,8 @@ description:
     With I(install_mode=operator), an C(operator.tigera.io/v1) C(Installation) named C(default)
     (C(spec.calicoNetwork) with the pool, the MTU and node address autodetection). With
     I(install_mode=manifest), a C(crd.projectcalico.org/v1) C(IPPool) and the C(FelixConfiguration)
-    C(default) carrying the tunnel MTU.
+    C(default) carrying the tunnel MTU. With I(wireguard), a C(FelixConfiguration) C(default) that turns
+    WireGuard on, in either mode.
   - Enforces the pool rules of Calico's client library, which the C(crd.projectcalico.org/v1) CRD
     does not check, so that a pool the API server accepts cannot crash-loop calico-node. Block size
     20-32 (IPv4) or 116-128 (IPv6), a pool at least one block large, a strictly masked CIDR, no
@@ -68,6 +69,28 @@ options:
         between nodes, and C(VXLAN) or C(VXLANCrossSubnet) for an IPv6 pool.
     type: str
     choices: [IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, None]
+  wireguard:
+    description:
+      - Encrypt pod traffic between nodes with WireGuard. Calico has no WireGuard encapsulation; Felix
+        turns it on (C(wireguardEnabled), or C(wireguardEnabledV6) for an IPv6 pool, in the
+        C(FelixConfiguration) C(default)) beside whatever I(encapsulation) the pool has.
+      - Rendered in both install modes. In I(install_mode=operator) the FelixConfiguration carries only the
+        switch; the operator hands the Installation's MTU to every tunnel, WireGuard's included. In
+        I(install_mode=manifest) it also carries C(wireguardMTU).
+      - The pod MTU derived from I(compute_network) then leaves room for the larger of the encapsulation's
+        and WireGuard's headers (60 bytes over IPv4, 80 over IPv6), which is how Felix picks it.
+      - Defaults to C(compute_network.wireguard), else false. Setting it back to false stops rendering the
+        switch; on a cluster where it was on, set C(wireguardEnabled) to false in the FelixConfiguration
+        C(default) to turn WireGuard off.
+    type: bool
+  calico_version:
+    description:
+      - The Calico release the cluster runs (or will run), such as C(v3.30.2). Fields the Installation of
+        that release does not know are left out; C(ipPools[].assignmentMode) exists from v3.30 (Tigera
+        operator v1.38).
+      - Releases older than v3.29 are refused (C(calico_version_unsupported)). When absent, the newest
+        release is assumed.
+    type: str
   nat_outgoing:
     description:
       - Masquerade traffic from pods to destinations outside the pool.
@@ -77,7 +100,8 @@ options:
     description:
       - The pod MTU (not the port MTU).
       - When absent, derived from I(compute_network) (port MTU minus 20 bytes for IPIP, 50 for VXLAN,
-        0 for None); without either, left to Calico's auto-detection.
+        0 for None, or 60 when I(wireguard) is on and the encapsulation takes less; 20 more each over
+        IPv6); without either, left to Calico's auto-detection.
     type: int
   node_address_autodetection:
     description:
@@ -154,6 +178,13 @@ options:
         encapsulation and NAT variables are set to it, so the pool it creates is the site's; otherwise
         C(NO_DEFAULT_POOLS) is set. A default pool with another CIDR never appears.
     type: path
+  release_manifest_customised:
+    description:
+      - The same run sets the pod MTU in calico.yaml's C(veth_mtu) itself (with I(release_manifest) in another
+        task, as the C(calico) role's apply mode does), so there is nothing left for the operator to set by hand
+        (no C(calico_mtu_not_applied) warning).
+    type: bool
+    default: false
   dest:
     description:
       - Also write the resources, as multi-document YAML in apply order, to this file. It is written
@@ -172,7 +203,8 @@ notes:
     C(calico_autodetection_invalid), C(calico_mtu_invalid), C(calico_mtu_too_large), C(calico_mtu_not_applied),
     C(calico_pool_overlap), C(calico_extra_pool), C(calico_immutable_change), C(calico_migration_pending),
     C(calico_migration_temporary_cidr_required), C(calico_migration_temporary_cidr_invalid),
-    C(calico_install_mode_mismatch), C(calico_live_invalid). See docs/codes.md."
+    C(calico_install_mode_mismatch), C(calico_live_invalid), C(calico_version_invalid),
+    C(calico_version_unsupported). See docs/codes.md."
 requirements:
   - netaddr
   - PyYAML (for I(dest))
@@ -243,8 +275,9 @@ EXAMPLES = r"""
 RETURN = r"""
 resources:
   description:
-    - The objects of the end state, in apply order. C(operator) mode gives the Installation; C(manifest)
-      mode the IPPool, then the FelixConfiguration when there is a tunnel MTU to set.
+    - The objects of the end state, in apply order. C(operator) mode gives the Installation, then the
+      FelixConfiguration C(default) when I(wireguard) is on; C(manifest) mode the IPPool, then the
+      FelixConfiguration when there is a tunnel MTU or WireGuard to set.
   returned: success
   type: list
   elements: dict
@@ -325,6 +358,11 @@ pool:
   type: dict
   sample: {name: default-ipv4-ippool, cidr: 172.27.0.0/16, block_size: 26, encapsulation: IPIPCrossSubnet,
            nat_outgoing: true}
+wireguard:
+  description: Whether WireGuard is turned on in the rendered FelixConfiguration.
+  returned: success
+  type: bool
+  sample: false
 mtu:
   description: The pod MTU rendered, or null when left to Calico's auto-detection.
   returned: success
@@ -353,7 +391,9 @@ ARGUMENT_SPEC = dict(
     compute_network=dict(type="dict"),
     pod_cidr=dict(type="str"),
     block_size=dict(type="int"),
-    encapsulation=dict(type="str", choices=["IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet", "None"]),
+    encapsulation=dict(type="str", choices=list(calico.ENCAPSULATIONS)),
+    wireguard=dict(type="bool"),
+    calico_version=dict(type="str"),
     nat_outgoing=dict(type="bool", default=True),
     mtu=dict(type="int"),
     node_address_autodetection=dict(type="dict", options=dict(
@@ -370,6 +410,7 @@ ARGUMENT_SPEC = dict(
     allow_migration=dict(type="bool", default=False),
     migration_temporary_cidr=dict(type="str"),
     release_manifest=dict(type="path"),
+    release_manifest_customised=dict(type="bool", default=False),
     dest=dict(type="path"),
 )
 

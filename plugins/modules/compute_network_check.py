@@ -95,10 +95,19 @@ options:
     default: 1500
   encapsulation:
     description:
-      - Calico encapsulation, used to derive C(pod_mtu) from the port MTU.
+      - Calico pool encapsulation, used to derive C(pod_mtu) from the port MTU. The same values as the
+        I(encapsulation) of M(edgeops.k8s_network.calico_config).
     type: str
-    choices: [IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, None, WireGuard]
+    choices: [IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, None]
     default: IPIPCrossSubnet
+  wireguard:
+    description:
+      - Encrypt pod traffic between nodes with Calico's WireGuard. In Calico this is not a pool
+        encapsulation but a Felix setting beside it (C(wireguardEnabled) in C(FelixConfiguration)).
+      - The pod MTU is then the port MTU minus the larger of the encapsulation's and WireGuard's
+        60 bytes of headers, as Felix computes it.
+    type: bool
+    default: false
   block_size:
     description:
       - Calico IPAM block size; the pod CIDR must hold one block per Kubernetes node.
@@ -319,8 +328,14 @@ compute_network:
       description: Calico encapsulation the pod MTU was derived for.
       type: str
       sample: IPIPCrossSubnet
+    wireguard:
+      description: Whether Calico encrypts pod traffic between nodes with WireGuard.
+      type: bool
+      sample: false
     pod_mtu:
-      description: MTU for pod interfaces (port MTU minus encapsulation overhead), or null when the MTU is unknown.
+      description:
+        - MTU for pod interfaces, or null when the MTU is unknown. The port MTU minus the headers of the
+          largest enabled tunnel (IPIP 20, VXLAN 50, WireGuard 60 bytes).
       type: int
       sample: 1480
     block_size:
@@ -362,7 +377,7 @@ compute_network:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_outcome
 
 ARGUMENT_SPEC = dict(
@@ -379,8 +394,8 @@ ARGUMENT_SPEC = dict(
     mtu=dict(type="int"),
     mtu_min=dict(type="int", default=1400),
     mtu_max=dict(type="int", default=1500),
-    encapsulation=dict(type="str", default="IPIPCrossSubnet",
-                       choices=["IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet", "None", "WireGuard"]),
+    encapsulation=dict(type="str", default="IPIPCrossSubnet", choices=list(calico.ENCAPSULATIONS)),
+    wireguard=dict(type="bool", default=False),
     block_size=dict(type="int", default=26),
     vlan_id=dict(type="int"),
     bgp_peers=dict(type="list", elements="dict", options=dict(

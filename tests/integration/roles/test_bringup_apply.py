@@ -80,6 +80,7 @@ STAND_INS = {
     "operator-crds.yaml": [
         crd("installations", "operator.tigera.io", "Installation", "v1", scope="Cluster"),
         crd("ippools", "crd.projectcalico.org", "IPPool", "v1", scope="Cluster"),
+        crd("felixconfigurations", "crd.projectcalico.org", "FelixConfiguration", "v1", scope="Cluster"),
     ],
     "tigera-operator.yaml": [
         namespace("tigera-operator"), workload("Deployment", "tigera-operator", "tigera-operator"),

@@ -298,8 +298,8 @@ class TestRender:
         result = build(compute_network=dict(COMPUTE_NETWORK, encapsulation="VXLAN"))
         assert result["pool"]["encapsulation"] == "VXLAN"
         assert result["mtu"] == 1450
-        # WireGuard is an MTU overhead compute_network_check knows, not a pool encapsulation.
-        assert build(compute_network=dict(COMPUTE_NETWORK, encapsulation="WireGuard"))["pool"]["encapsulation"] \
+        # An unknown value (not one compute_network_check accepts) falls back to the default.
+        assert build(compute_network=dict(COMPUTE_NETWORK, encapsulation="GRE"))["pool"]["encapsulation"] \
             == "IPIPCrossSubnet"
 
     def test_block_size_inherited_from_compute_network(self):
@@ -327,7 +327,16 @@ class TestRender:
         result = build(install_mode="manifest", compute_network=COMPUTE_NETWORK, encapsulation="None")
         assert [r["kind"] for r in result["resources"]] == ["IPPool"]
         assert codes(result["findings"]) == ["calico_mtu_not_applied"]
-        assert "1500" in result["findings"][0]["message"]
+        assert "set veth_mtu 1500" in result["findings"][0]["message"]
+        assert "does not customise calico.yaml" in result["findings"][0]["message"]
+
+    @pytest.mark.parametrize("customised", [{"release_manifest": "/srv/calico.yaml"},
+                                            {"release_manifest_customised": True}])
+    def test_manifest_without_encapsulation_but_customised_calico_yaml_needs_no_warning(self, customised):
+        # The role's apply mode sets veth_mtu in calico.yaml: nothing is left for the operator to do.
+        result = build(install_mode="manifest", compute_network=COMPUTE_NETWORK, encapsulation="None", **customised)
+        assert result["findings"] == []
+        assert result["mtu"] == 1500
 
     def test_manifest_without_mtu_needs_no_felix_configuration(self):
         result = build(install_mode="manifest", nat_outgoing=False)
@@ -372,6 +381,108 @@ class TestRender:
             == "edge-pods"
 
 
+class TestWireGuard:
+    """WireGuard is Felix's switch beside the pool encapsulation, never an encapsulation of its own."""
+
+    @pytest.mark.parametrize("encapsulation,expected", [
+        # Felix takes the smallest MTU of the enabled tunnels: WireGuard's 60 bytes win over IPIP's
+        # 20 and VXLAN's 50.
+        ("IPIP", 1440), ("IPIPCrossSubnet", 1440), ("VXLAN", 1440), ("VXLANCrossSubnet", 1440), ("None", 1440),
+    ])
+    def test_pod_mtu_for_the_combination(self, encapsulation, expected):
+        assert calico.pod_mtu(1500, encapsulation, wireguard=True) == expected
+
+    def test_ipv6_overheads_as_felix(self):
+        assert calico.pod_mtu(1500, "VXLAN", version=6) == 1430
+        assert calico.pod_mtu(1500, "VXLAN", wireguard=True, version=6) == 1420
+        assert calico.pod_mtu(1500, "None", version=6) == 1500
+
+    def test_operator_mode_renders_the_switch_beside_the_installation(self):
+        result = build(compute_network=dict(COMPUTE_NETWORK, wireguard=True), encapsulation="VXLANCrossSubnet")
+        assert result["findings"] == []
+        assert result["wireguard"] is True
+        installation_obj, felix = result["resources"]
+        assert installation_obj["kind"] == "Installation"
+        assert installation_obj["spec"]["calicoNetwork"]["mtu"] == 1440
+        assert installation_obj["spec"]["calicoNetwork"]["ipPools"][0]["encapsulation"] == "VXLANCrossSubnet"
+        assert felix == {"apiVersion": "crd.projectcalico.org/v1", "kind": "FelixConfiguration",
+                         "metadata": {"name": "default"}, "spec": {"wireguardEnabled": True}}
+
+    def test_manifest_mode_renders_switch_and_mtus(self):
+        result = build(install_mode="manifest", compute_network=COMPUTE_NETWORK, wireguard=True)
+        assert result["findings"] == []
+        pool, felix = result["resources"]
+        assert pool["spec"]["ipipMode"] == "CrossSubnet"
+        assert felix["spec"] == {"ipipMTU": 1440, "wireguardEnabled": True, "wireguardMTU": 1440}
+
+    def test_manifest_mode_without_encapsulation_still_gets_wireguard_mtu(self):
+        result = build(install_mode="manifest", compute_network=COMPUTE_NETWORK, encapsulation="None", wireguard=True)
+        assert result["findings"] == []
+        assert result["resources"][1]["spec"] == {"wireguardEnabled": True, "wireguardMTU": 1440}
+
+    def test_ipv6_pool_uses_the_v6_switch(self):
+        result = build(install_mode="manifest", pod_cidr="fd00:27::/48", encapsulation="VXLAN", mtu=1420,
+                       wireguard=True)
+        assert result["findings"] == []
+        assert result["resources"][1]["spec"] == {"vxlanMTUV6": 1420, "wireguardEnabledV6": True,
+                                                  "wireguardMTUV6": 1420}
+
+    def test_option_beats_compute_network(self):
+        result = build(compute_network=dict(COMPUTE_NETWORK, wireguard=True), wireguard=False)
+        assert result["wireguard"] is False
+        assert [r["kind"] for r in result["resources"]] == ["Installation"]
+        assert result["mtu"] == 1480
+
+    def test_mtu_too_large_for_wireguard_is_reported(self):
+        findings = build(compute_network=COMPUTE_NETWORK, wireguard=True, mtu=1480)["findings"]
+        assert codes(findings) == ["calico_mtu_too_large"]
+        assert "IPIPCrossSubnet and WireGuard" in findings[0]["message"]
+        assert build(compute_network=COMPUTE_NETWORK, wireguard=True, mtu=1440)["findings"] == []
+
+    def test_the_check_and_the_renderer_agree_on_every_value(self):
+        from ansible_collections.edgeops.k8s_network.plugins.module_utils import compute_network
+        base = {"node_ips": "192.168.10.11-192.168.10.12", "external_service_ips": "192.168.10.100-192.168.10.119",
+                "subnet": "192.168.10.0/24", "mtu": 1500}
+        for encapsulation in calico.ENCAPSULATIONS:
+            for wireguard in (False, True):
+                network, findings = compute_network.check_compute_network(
+                    dict(base, encapsulation=encapsulation, wireguard=wireguard))
+                assert [f for f in findings if f["severity"] == "error"] == []
+                result = build(compute_network=network)
+                assert result["findings"] == []
+                assert result["pool"]["encapsulation"] == encapsulation
+                assert result["wireguard"] is wireguard
+                assert result["mtu"] == network["pod_mtu"]
+
+
+class TestCalicoVersion:
+    def test_assignment_mode_only_from_3_30(self):
+        pools = build(calico_version="v3.29.4")["resources"][0]["spec"]["calicoNetwork"]["ipPools"]
+        assert "assignmentMode" not in pools[0]
+        for version in ("v3.30.0", "3.31.7", "v3.32.1"):
+            pools = build(calico_version=version)["resources"][0]["spec"]["calicoNetwork"]["ipPools"]
+            assert pools[0]["assignmentMode"] == "Automatic"
+
+    def test_migration_plan_objects_follow_the_version(self):
+        live = [installation(op_pool("default-ipv4-ippool", "10.244.0.0/16"))]
+        result = build(live=live, allow_migration=True, calico_version="v3.29.4")
+        objects = [step["object"] for step in result["migration_plan"] if "object" in step]
+        assert objects
+        for obj in objects:
+            for pool in obj["spec"]["calicoNetwork"]["ipPools"]:
+                if pool["cidr"] == "172.27.0.0/16":
+                    assert "assignmentMode" not in pool
+
+    @pytest.mark.parametrize("value,code", [("v3.28.2", "calico_version_unsupported"),
+                                            ("latest", "calico_version_invalid"),
+                                            ("3", "calico_version_invalid")])
+    def test_refused(self, value, code):
+        result = build(calico_version=value)
+        assert codes(result["findings"]) == [code]
+        assert result["findings"][0]["field"] == "calico_version"
+        assert result["resources"] == []
+
+
 @crd_schema.requires_upstream
 class TestUpstreamSchemas:
     @pytest.mark.parametrize("encapsulation", calico.ENCAPSULATIONS)
@@ -388,6 +499,15 @@ class TestUpstreamSchemas:
     def test_every_autodetection_method_validates(self, method):
         for obj in build(node_address_autodetection=method)["resources"]:
             crd_schema.validate_custom_resource(obj)
+
+    @pytest.mark.parametrize("install_mode", ["operator", "manifest"])
+    def test_wireguard_objects_validate(self, install_mode):
+        for pod_cidr in ("172.27.0.0/16", "fd00:27::/48"):
+            result = build(install_mode=install_mode, pod_cidr=pod_cidr, encapsulation="VXLAN", mtu=1420,
+                           wireguard=True)
+            assert result["resources"][-1]["kind"] == "FelixConfiguration"
+            for obj in result["resources"]:
+                crd_schema.validate_custom_resource(obj)
 
     def test_ipv6_objects_validate(self):
         for mode in ("operator", "manifest"):

@@ -70,3 +70,38 @@ def test_survey_strings_are_accepted(capsys):
                               strict="no", profile="kubernetes"))
     assert not result.get("failed"), result.get("msg")
     assert result["compute_network"]["node_ips"]["count"] == 3
+
+
+def test_wireguard_is_a_setting_beside_the_encapsulation(capsys):
+    result = run(capsys, dict(GOOD, encapsulation="VXLANCrossSubnet", wireguard="true"))
+    assert not result.get("failed"), result
+    network = result["compute_network"]
+    assert (network["encapsulation"], network["wireguard"], network["pod_mtu"]) == ("VXLANCrossSubnet", True, 1440)
+
+
+def test_wireguard_as_an_encapsulation_is_refused_by_the_argument_spec(capsys):
+    result = run(capsys, dict(GOOD, encapsulation="WireGuard"))
+    assert result["failed"] is True
+    assert "encapsulation" in result["msg"] and "WireGuard" in result["msg"]
+
+
+def test_check_and_calico_accept_the_same_values():
+    """Every value one side accepts the other renders: the modules' and the roles' choices agree."""
+    import os
+
+    import yaml
+
+    from ansible_collections.edgeops.k8s_network.plugins.modules import calico_config
+
+    check_choices = compute_network_check.ARGUMENT_SPEC["encapsulation"]["choices"]
+    assert check_choices == calico_config.ARGUMENT_SPEC["encapsulation"]["choices"]
+    for module in (compute_network_check, calico_config):
+        assert "choices: [%s]" % ", ".join(check_choices) in module.DOCUMENTATION
+    roles = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles")
+    specs = {}
+    for role, option in (("compute_network", "compute_network_encapsulation"), ("calico", "calico_encapsulation")):
+        with open(os.path.join(roles, role, "meta", "argument_specs.yml")) as handle:
+            specs[role] = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+        assert specs[role][option]["choices"] == check_choices
+    assert specs["compute_network"]["compute_network_wireguard"]["type"] == "bool"
+    assert specs["calico"]["calico_wireguard"]["type"] == "bool"
