@@ -22,6 +22,7 @@ from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import ERROR, errors_of, finding, warning
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.release_version import major_minor
 
 try:
     import netaddr
@@ -135,19 +136,11 @@ def pod_mtu(port_mtu, encapsulation, wireguard=False, version=4):
     return port_mtu - overhead(encapsulation, wireguard, version)
 
 
-def parse_version(value):
-    """``(major, minor)`` of a Calico release such as ``v3.30.2``; None when it is not one."""
-    match = re.match(r"^v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.-]+)?$", str(value or "").strip())
-    if match is None:
-        return None
-    return int(match.group(1)), int(match.group(2))
-
-
 def validate_version(value, field="calico_version"):
     """``(version, findings)``: the release as ``(major, minor)``, None when unset or refused."""
     if value in (None, ""):
         return None, []
-    version = parse_version(value)
+    version = major_minor(value)
     if version is None:
         return None, [finding("calico_version_invalid", field,
                               "%r is not a Calico release such as v3.30.2" % (value,))]

@@ -28,17 +28,26 @@ import difflib
 import os
 import re
 
+try:
+    import netaddr
+except ImportError:  # reported by the module through ipranges.HAS_NETADDR
+    pass
+
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import corefile as cf
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, finding, warning
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.release_version import major_minor
 
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 MARKER = "managed by edgeops.k8s_network"
 MAX_UPSTREAMS = 15  # forward's ``const max``: more is a start-up error
 
-# The current kubeadm template (cmd/kubeadm/app/phases/addons/dns/manifests.go), DNSDomain filled in.
+# kubeadm's default Corefile (cmd/kubeadm/app/phases/addons/dns/manifests.go), DNSDomain filled
+# in. Read at the release tags: v1.21.0 to v1.31.14 write the same text with a plain ``cache 30``;
+# v1.32.0 and later (to v1.37.2 at least) keep the cluster domain out of the cache with a block
+# (kubernetes/kubernetes#128359). A base of the wrong release would make a merge add or drop it.
 _KUBEADM_COREFILE = """.:53 {
     errors
     health {
@@ -54,15 +63,20 @@ _KUBEADM_COREFILE = """.:53 {
     forward . /etc/resolv.conf {
        max_concurrent 1000
     }
-    cache 30 {
-       disable success %(domain)s
-       disable denial %(domain)s
-    }
-    loop
+%(cache)s    loop
     reload
     loadbalance
 }
 """
+_KUBEADM_CACHE = "    cache 30\n"
+_KUBEADM_CACHE_BLOCK = """    cache 30 {
+       disable success %(domain)s
+       disable denial %(domain)s
+    }
+"""
+KUBEADM_CACHE_BLOCK_SINCE = (1, 32)
+# The oldest kubeadm whose default Corefile was read for this table.
+OLDEST_KUBEADM = (1, 21)
 
 # Plugins of CoreDNS's plugin.cfg, past and present; anything else is "Unknown directive".
 KNOWN_DIRECTIVES = frozenset("""
@@ -81,6 +95,11 @@ LEGACY_DIRECTIVES = {
 ONCE_PER_SERVER = frozenset(["hosts", "cache", "kubernetes", "reload"])
 DEFAULT_PORTS = {"dns": 53, "tls": 853, "quic": 853, "grpc": 443, "https": 443, "https3": 443}
 HOSTS_OPTIONS = frozenset(["ttl", "no_reverse", "reload", "fallthrough", "fallthrough_unsupported"])
+# The file a managed hosts block reads. Without a file argument the plugin reads /etc/hosts of
+# the CoreDNS container (kubelet's: localhost and the pod's own name, or the node's file in a
+# hostNetwork pod) and serves it cluster-wide; /dev/null, which every container has, is empty,
+# so only the site's inline entries are served.
+NO_HOSTS_FILE = "/dev/null"
 HOSTS_PREFIX_OPTIONS = frozenset(["no-reverse", "md5", "MD5", "sha1", "SHA1", "sha224", "sha512"])
 
 _LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
@@ -89,9 +108,28 @@ _ZONE_TEXT = re.compile(r"^[A-Za-z0-9_.*-]+$")
 _SCHEME = re.compile(r"^([A-Za-z0-9_]+)://(.*)$")
 
 
-def kubeadm_default(cluster_domain=DEFAULT_CLUSTER_DOMAIN):
-    """The Corefile ``kubeadm init`` writes for ``cluster_domain`` (current release)."""
-    return _KUBEADM_COREFILE % {"domain": cluster_domain}
+def kubeadm_default(cluster_domain=DEFAULT_CLUSTER_DOMAIN, kubernetes_version=None):
+    """The Corefile ``kubeadm init`` of ``kubernetes_version`` (``(major, minor)``; None: the
+    current release) writes for ``cluster_domain``."""
+    cache = _KUBEADM_CACHE
+    if kubernetes_version is None or tuple(kubernetes_version) >= KUBEADM_CACHE_BLOCK_SINCE:
+        cache = _KUBEADM_CACHE_BLOCK % {"domain": cluster_domain}
+    return _KUBEADM_COREFILE % {"domain": cluster_domain, "cache": cache}
+
+
+def parse_kubernetes_version(value, field="kubernetes_version"):
+    """``(version, findings)``: ``(major, minor)`` of ``v1.31.4``-like text; None when unset or refused."""
+    if value in (None, ""):
+        return None, []
+    version = major_minor(value)
+    if version is None:
+        return None, [finding("coredns_kubernetes_version_invalid", field,
+                              "%r is not a Kubernetes release such as v1.31.4" % (value,))]
+    if version < OLDEST_KUBEADM:
+        return None, [finding("coredns_kubernetes_version_unsupported", field,
+                              "kubeadm %s is older than v%d.%d, the oldest release whose default Corefile is known"
+                              " here; give the live Corefile (corefile) instead" % ((value,) + OLDEST_KUBEADM))]
+    return version, []
 
 
 # ---------------------------------------------------------------- names, zones, addresses
@@ -242,10 +280,47 @@ def _names(value):
     return [str(value)]
 
 
-def normalize_inputs(cluster_domain=None, forwarders=None, stub_domains=None, hosts=None):
+def reverse_zone_network(zone):
+    """The addresses a reverse zone (``10.in-addr.arpa.``, ``8.b.d.0.1.0.0.2.ip6.arpa.``) holds; None otherwise."""
+    for suffix, version, width, base in (("in-addr.arpa.", 4, 8, 10), ("ip6.arpa.", 6, 4, 16)):
+        if zone != suffix and not zone.endswith("." + suffix):
+            continue
+        labels = zone[:-len(suffix)].rstrip(".").split(".") if zone != suffix else []
+        bits = 32 if version == 4 else 128
+        if len(labels) * width > bits:
+            return None
+        value = 0
+        for label in reversed(labels):
+            try:
+                part = int(label, base)
+            except ValueError:
+                return None
+            if not 0 <= part < 2 ** width or (base == 16 and len(label) != 1):
+                return None
+            value = (value << width) | part
+        prefix = len(labels) * width
+        address = netaddr.IPAddress(value << (bits - prefix), version)
+        return netaddr.IPNetwork("%s/%d" % (address, prefix))
+    return None
+
+
+def _cluster_networks(pod_cidr, service_cidr):
+    networks = []
+    for label, value in (("pod CIDR", pod_cidr), ("service CIDR", service_cidr)):
+        try:
+            networks.append((label, ipranges.parse_network(value, require_network=False)))
+        except (ipranges.AddressError, TypeError, ValueError):
+            continue
+    return networks
+
+
+def normalize_inputs(cluster_domain=None, forwarders=None, stub_domains=None, hosts=None, pod_cidr=None,
+                     service_cidr=None):
     """Check and normalise the managed settings. Returns ``(settings, findings)``.
 
     ``forwarders``/``stub_domains``/``hosts`` stay None when not given (merge leaves them alone).
+    ``pod_cidr`` and ``service_cidr``, when given, are the cluster's own reverse zones: a stub
+    domain may not take them from the kubernetes plugin.
     """
     found = []
     domain = str(cluster_domain or DEFAULT_CLUSTER_DOMAIN).strip().rstrip(".")
@@ -293,6 +368,16 @@ def normalize_inputs(cluster_domain=None, forwarders=None, stub_domains=None, ho
             if covers(cluster, normal) or covers(normal, cluster):
                 found.append(finding("stub_domain_invalid", field, "%s overlaps the cluster domain %s: its names"
                                      " would no longer reach the kubernetes plugin" % (text, domain)))
+                continue
+            reverse = reverse_zone_network(normal)
+            taken = [(label, network) for label, network in _cluster_networks(pod_cidr, service_cidr)
+                     if reverse is not None and reverse.version == network.version
+                     and ipranges.overlaps(reverse, network)]
+            if taken:
+                found.append(finding("stub_domain_reverse_overlap", field, "%s (%s) covers the %s: PTR queries for"
+                                     " the cluster's own addresses would go to the stub's servers instead of the"
+                                     " kubernetes plugin" % (text, reverse.cidr, " and the ".join(
+                                         "%s %s" % (label, network.cidr) for label, network in taken))))
                 continue
             servers = ipranges.split_list(stub_domains[zone])
             if not servers:
@@ -563,8 +648,34 @@ def _set_upstreams(tree, server, zones, servers):
         directive.set_args(directive.args[:1] + servers)
 
 
-def _merge_stubs(tree, stubs):
+def entries_by_zone(entries, zones):
+    """The hosts entries whose names fall in one of ``zones``, as ``{zone: [(ip, names)]}``.
+
+    CoreDNS hands a query to the server block with the longest matching zone, so a name in a
+    stub zone never reaches the root block's hosts plugin: it is answered in the stub's block
+    or not at all. Each name goes to the deepest zone that covers it.
+    """
+    placed = {}
+    for ip, names in entries or []:
+        for name in names:
+            normal = normalize_zone(name)
+            covering = [zone for zone in zones if zone != "." and covers(zone, normal)]
+            if not covering:
+                continue
+            zone = max(covering, key=lambda z: z.count("."))
+            target = placed.setdefault(zone, [])
+            for item in target:
+                if item[0] == ip:
+                    item[1].append(name)
+                    break
+            else:
+                target.append((ip, [name]))
+    return placed
+
+
+def _merge_stubs(tree, stubs, hosts=None):
     wanted = set()
+    in_zones = entries_by_zone(hosts, [zone for _display, zone, _servers in stubs])
     for display, zone, servers in stubs:
         wanted.add(zone)
         server = _server_for(tree, zone)
@@ -572,8 +683,10 @@ def _merge_stubs(tree, stubs):
             children = [cf.new_directive("errors"), cf.new_directive("cache", ["30"]),
                         cf.new_directive("forward", ["."] + servers)]
             tree.append_server(cf.new_server(["%s:53" % display], children), comments=[MARKER])
+            server = _server_for(tree, zone)
         else:
             _set_upstreams(tree, server, (".", zone), servers)
+        _merge_hosts(tree, server, in_zones.get(zone, []))
     for server in list(tree.servers):
         if not _marked(server.key_tokens[0]) or len(server.keys) != 1:
             continue
@@ -589,23 +702,28 @@ def _entry_of(directive):
     return (directive.name, [a.lower().rstrip(".") for a in directive.args])
 
 
-def _merge_hosts(tree, root, entries):
+def _merge_hosts(tree, server, entries):
+    """Set the managed hosts entries of one server block (the root's, or a stub's)."""
     unit = tree.indent_unit()
     nl = tree.newline
-    block = root.block
+    block = server.block
     existing = block.first("hosts")
     if existing is None:
         if entries:
             children = [cf.new_directive(ip, names) for ip, names in entries]
             children.append(cf.new_directive("fallthrough"))
             index = _position(block, ["prometheus", "forward", "cache", "loop", "reload"])
-            cf.insert(block, index, cf.new_directive("hosts", [], children, comments=[MARKER]), "", unit, nl)
+            cf.insert(block, index, cf.new_directive("hosts", [NO_HOSTS_FILE], children, comments=[MARKER]),
+                      "", unit, nl)
         return
     marked = _marked(existing.head[0])
     file_args = [a for a in existing.args if a not in HOSTS_PREFIX_OPTIONS]
-    if marked and not entries and not file_args:
+    if marked and not entries and file_args in ([], [NO_HOSTS_FILE]):
         cf.remove(block, existing)
         return
+    if marked and entries and existing.args != [NO_HOSTS_FILE]:
+        # Written by an earlier release without a file: it served the container's /etc/hosts too.
+        existing.set_args([NO_HOSTS_FILE])
     if existing.block is None:
         if not entries:
             return
@@ -655,25 +773,66 @@ def merge_tree(tree, settings):
                              "the Corefile has no .:53 server block to put forwarders or hosts into"))
     if root is not None and forwarders:
         _set_upstreams(tree, root, (".",), forwarders)
-    _merge_stubs(tree, settings.get("stub_domains") or [])
+    # Every entry also stays in the root block: its reverse (PTR) answers are asked there.
+    _merge_stubs(tree, settings.get("stub_domains") or [], hosts)
     if root is not None:
         _merge_hosts(tree, root, hosts or [])
+    found.extend(check_hosts_reached(tree, hosts))
+    return found
+
+
+def _hosts_names(server):
+    names = set()
+    for directive in server.block.find("hosts"):
+        for item in _hosts_layout(directive)[2]:
+            names.update(normalize_zone(name) for name in item.args)
+    return names
+
+
+def check_hosts_reached(tree, entries):
+    """Findings for managed names that a more specific server block takes without answering them."""
+    zones = []
+    for server in tree.servers:
+        for key in server.keys:
+            try:
+                address = parse_server_address(key)
+            except cf.CorefileError:
+                continue
+            if address.scheme == "dns" and address.port == 53:
+                zones.append((address.zone, server))
+    found = []
+    for ip, names in entries or []:
+        for name in names:
+            normal = normalize_zone(name)
+            covering = [(zone, server) for zone, server in zones if covers(zone, normal)]
+            if not covering:
+                continue
+            zone, server = max(covering, key=lambda pair: pair[0].count("."))
+            if zone == "." or normal in _hosts_names(server):
+                continue
+            found.append(finding("hosts_name_shadowed", "hosts",
+                                 "%s (%s) is never answered: CoreDNS sends it to the server block for %s on line %d,"
+                                 " which has no hosts entry for it; list %s under stub_domains, or add the entry to"
+                                 " that block" % (name, ip, zone, server.line, zone.rstrip("."))))
     return found
 
 
 def render(corefile=None, cluster_domain=DEFAULT_CLUSTER_DOMAIN, forwarders=None, stub_domains=None,
-           hosts=None, strategy="merge"):
+           hosts=None, strategy="merge", kubernetes_version=None, pod_cidr=None, service_cidr=None):
     """The Corefile to deploy and the findings. Returns ``(text or None, findings)``.
 
     ``merge`` edits ``corefile`` (the live one; the kubeadm default when empty), ``replace``
-    starts from the kubeadm default. The result is parsed again and validated; the text is None
-    when the inputs or the live Corefile cannot be read at all.
+    starts from the kubeadm default, that of ``kubernetes_version`` when given. The result is
+    parsed again and validated; the text is None when the inputs or the live Corefile cannot be
+    read at all.
     """
-    settings, found = normalize_inputs(cluster_domain, forwarders, stub_domains, hosts)
+    settings, found = normalize_inputs(cluster_domain, forwarders, stub_domains, hosts, pod_cidr, service_cidr)
+    version, version_found = parse_kubernetes_version(kubernetes_version)
+    found.extend(version_found)
     if any(f["severity"] == "error" for f in found):
         return None, found
     domain = settings["cluster_domain"]
-    base = corefile if strategy == "merge" and corefile and corefile.strip() else kubeadm_default(domain)
+    base = corefile if strategy == "merge" and corefile and corefile.strip() else kubeadm_default(domain, version)
     try:
         tree = cf.parse(base)
     except cf.CorefileError as exc:
@@ -687,12 +846,12 @@ def render(corefile=None, cluster_domain=DEFAULT_CLUSTER_DOMAIN, forwarders=None
     return text, found
 
 
-def merge(corefile, cluster_domain=DEFAULT_CLUSTER_DOMAIN, forwarders=None, stub_domains=None, hosts=None):
-    return render(corefile, cluster_domain, forwarders, stub_domains, hosts, strategy="merge")
+def merge(corefile, cluster_domain=DEFAULT_CLUSTER_DOMAIN, forwarders=None, stub_domains=None, hosts=None, **more):
+    return render(corefile, cluster_domain, forwarders, stub_domains, hosts, strategy="merge", **more)
 
 
-def replace(cluster_domain=DEFAULT_CLUSTER_DOMAIN, forwarders=None, stub_domains=None, hosts=None):
-    return render(None, cluster_domain, forwarders, stub_domains, hosts, strategy="replace")
+def replace(cluster_domain=DEFAULT_CLUSTER_DOMAIN, forwarders=None, stub_domains=None, hosts=None, **more):
+    return render(None, cluster_domain, forwarders, stub_domains, hosts, strategy="replace", **more)
 
 
 def validate_text(text, cluster_domain=DEFAULT_CLUSTER_DOMAIN):
@@ -754,6 +913,9 @@ def settings_from(params):
         "stub_domains": params.get("stub_domains"),
         "hosts": params.get("hosts"),
         "strategy": params.get("strategy") or "merge",
+        "kubernetes_version": params.get("kubernetes_version"),
+        "pod_cidr": network.get("pod_cidr"),
+        "service_cidr": network.get("service_cidr"),
     }, found
 
 

@@ -19,12 +19,14 @@ description:
     output gives the same text. Managed are the upstreams of the root zone (C(forward . ...) in the
     C(.:53) block, its options kept), one server block per stub domain
     (C(zone:53 { errors, cache 30, forward . servers })), and inline entries of a C(hosts) block with
-    C(fallthrough) in the C(.:53) block. Blocks this module creates carry the comment line
+    C(fallthrough) in the C(.:53) block, and in the block of each stub domain whose zone holds one of the
+    names (CoreDNS hands a query to the block with the longest matching zone, so the root block never
+    sees those names). Blocks this module creates carry the comment line
     C(managed by edgeops.k8s_network), and are removed again when their stub domain or every host
     entry is dropped. In a C(hosts) block the user wrote (such as k3s's C(NodeHosts)), only the given
     names are rewritten.
-  - With I(strategy=replace), or when I(corefile) is empty, it starts from the Corefile the current
-    kubeadm release writes for I(cluster_domain).
+  - With I(strategy=replace), or when I(corefile) is empty, it starts from the Corefile kubeadm writes
+    for I(cluster_domain), that of I(kubernetes_version) when given.
   - Refuses a Corefile that CoreDNS would not start with or that would break cluster DNS, with a coded
     finding each (see the notes); nothing is written then and the task fails.
   - The Corefile parser is lossless, and reads server blocks with several zones, schemes and ports,
@@ -66,6 +68,13 @@ options:
   hosts:
     description:
       - Fixed names, answered by the C(hosts) plugin in the root zone before the upstreams are asked.
+      - A name inside a stub domain's zone is also written into that stub's server block, the one CoreDNS
+        sends the query to. A name that another server block of the live Corefile takes (one not listed in
+        I(stub_domains)) is refused with C(hosts_name_shadowed).
+      - The managed C(hosts) block reads the file C(/dev/null), so only these entries are served. Without a
+        file argument the plugin reads C(/etc/hosts) of the CoreDNS container (kubelet's file with
+        C(localhost) and the pod's own name, or the node's file in a C(hostNetwork) pod) and serves it to the
+        whole cluster. A C(hosts) block written by hand keeps its own file.
     type: list
     elements: dict
     suboptions:
@@ -78,6 +87,16 @@ options:
         type: list
         elements: str
         required: true
+  kubernetes_version:
+    description:
+      - The Kubernetes release of the cluster, such as C(v1.31.4), to start from the default Corefile of
+        that release's kubeadm when there is no live Corefile (bundle mode) or with I(strategy=replace).
+        kubeadm v1.21 to v1.31 write a plain C(cache 30); v1.32 and later keep the cluster domain out of
+        the cache (C(cache 30 { disable success ...; disable denial ... })).
+      - When absent, the current kubeadm's default. A live I(corefile) is the base whatever this is.
+      - Releases older than v1.21 are refused (C(coredns_kubernetes_version_unsupported)); give the live
+        Corefile instead.
+    type: str
   strategy:
     description:
       - C(merge) edits I(corefile) and keeps every line this collection does not manage.
@@ -100,6 +119,8 @@ options:
     description:
       - The C(compute_network) result of M(edgeops.k8s_network.compute_network_check). Supplies the
         defaults of I(cluster_domain) and I(forwarders), so that a playbook needs no glue.
+      - Its C(pod_cidr) and C(service_cidr) are the cluster's reverse zones; a stub domain covering them
+        is refused (C(stub_domain_reverse_overlap)).
     type: dict
   dest:
     description:
@@ -114,7 +135,9 @@ notes:
     C(forward_no_upstream), C(forward_invalid_upstream), C(forward_too_many_upstreams),
     C(dns_server_loopback), C(hosts_without_fallthrough), C(hosts_entry_after_fallthrough),
     C(cluster_domain_not_served), C(cluster_domain_invalid), C(stub_domain_invalid),
-    C(hosts_entry_invalid), C(coredns_compute_network_invalid)."
+    C(hosts_entry_invalid), C(coredns_compute_network_invalid), C(hosts_name_shadowed),
+    C(stub_domain_reverse_overlap), C(coredns_kubernetes_version_invalid),
+    C(coredns_kubernetes_version_unsupported)."
   - CoreDNS has no dry-run mode, so these checks are the last line of defence. A Corefile that the
     C(reload) plugin refuses silently becomes a CrashLoopBackOff at the next pod restart.
 requirements:
@@ -210,6 +233,7 @@ ARGUMENT_SPEC = dict(
         ip=dict(type="str", required=True),
         names=dict(type="list", elements="str", required=True),
     )),
+    kubernetes_version=dict(type="str"),
     strategy=dict(type="str", choices=["merge", "replace"], default="merge"),
     namespace=dict(type="str", default="kube-system"),
     configmap_name=dict(type="str", default="coredns"),

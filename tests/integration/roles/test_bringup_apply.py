@@ -102,6 +102,8 @@ STAND_INS = {
         namespace("metallb-system"),
         crd("ipaddresspools", "metallb.io", "IPAddressPool", "v1beta1"),
         crd("l2advertisements", "metallb.io", "L2Advertisement", "v1beta1"),
+        crd("bgppeers", "metallb.io", "BGPPeer", "v1beta2"),
+        crd("bgpadvertisements", "metallb.io", "BGPAdvertisement", "v1beta1"),
         workload("Deployment", "controller", "metallb-system"),
         workload("DaemonSet", "speaker", "metallb-system"),
         {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",

@@ -318,3 +318,29 @@ def test_missing_jmespath_is_named(monkeypatch):
     monkeypatch.setattr(lb_plugin, "HAS_JMESPATH", False)
     with pytest.raises(AnsibleFilterError, match="jmespath"):
         loadbalancer_ips(K8S_INFO)
+
+
+class TestBgpPeerName:
+    """The role names a peer's password Secret with this filter; the module must agree on the name."""
+
+    def test_a_given_name_is_kept(self):
+        from ansible_collections.edgeops.k8s_network.plugins.filter.bgp_peer_name import bgp_peer_name
+        assert bgp_peer_name({"name": "core-router", "peer_address": "10.0.0.1"}) == "core-router"
+
+    @pytest.mark.parametrize("address,name", [("192.168.10.1", "peer-192-168-10-1"), ("2001:db8::1", "peer-2001-db8--1")])
+    def test_the_module_s_name_for_a_nameless_peer(self, address, name):
+        from ansible_collections.edgeops.k8s_network.plugins.filter.bgp_peer_name import bgp_peer_name
+        from ansible_collections.edgeops.k8s_network.plugins.module_utils import metallb
+        peer = {"peer_address": address, "peer_asn": 64512, "my_asn": 64513, "password": "x"}
+        assert bgp_peer_name(peer) == name
+        rendered = metallb.metallb_config({"protocol": "bgp", "pools": [{"name": "p", "addresses": ["10.9.0.0/24"]}],
+                                           "bgp_peers": [dict(peer, name=None, password=None,
+                                                              password_secret=True)]})
+        assert [r["metadata"]["name"] for r in rendered["resources"] if r["kind"] == "BGPPeer"] == [name]
+        assert rendered["password_secrets"][0]["name"] == "metallb-bgp-" + name
+
+    def test_no_name_and_no_address(self):
+        from ansible_collections.edgeops.k8s_network.plugins.filter.bgp_peer_name import bgp_peer_name
+        assert bgp_peer_name({"peer_asn": 64512}) is None
+        with pytest.raises(AnsibleFilterError):
+            bgp_peer_name("192.168.10.1")

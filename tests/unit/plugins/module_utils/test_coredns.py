@@ -50,6 +50,41 @@ def test_kubeadm_default_is_the_current_kubeadm_text():
     assert coredns.kubeadm_default("edge.local") == read("kubeadm-edge-local.Corefile")
 
 
+@pytest.mark.parametrize("version,fixture", [
+    # Read at the kubeadm release tags (cmd/kubeadm/app/phases/addons/dns/manifests.go): the same
+    # text from v1.21.0 to v1.31.14, then the cache block keeping the cluster domain out from v1.32.0.
+    ("v1.21.0", "kubeadm-1.21.Corefile"), ("1.29", "kubeadm-1.21.Corefile"), ("v1.31.14", "kubeadm-1.21.Corefile"),
+    ("v1.32.0", "kubeadm-current.Corefile"), ("v1.34.4", "kubeadm-current.Corefile"),
+    ("v1.37.2", "kubeadm-current.Corefile"), (None, "kubeadm-current.Corefile"),
+])
+def test_kubeadm_default_of_each_release(version, fixture):
+    parsed, findings = coredns.parse_kubernetes_version(version)
+    assert findings == []
+    assert coredns.kubeadm_default("cluster.local", parsed) == read(fixture)
+    # The bundle's base, when no live Corefile is given, is that release's default.
+    text, findings = coredns.render(None, kubernetes_version=version)
+    assert findings == [] and text == read(fixture)
+
+
+def test_kubernetes_version_changes_the_merged_cache_lines():
+    older, _unused = coredns.render(None, forwarders=["10.0.0.2"], kubernetes_version="v1.30.2")
+    newer, _unused = coredns.render(None, forwarders=["10.0.0.2"], kubernetes_version="v1.33.1")
+    assert "    cache 30\n    loop\n" in older and "disable success" not in older
+    assert "       disable success cluster.local\n       disable denial cluster.local\n" in newer
+    # A live Corefile is the base whatever the version: the version only names kubeadm's default.
+    live = read("kubeadm-1.21.Corefile")
+    merged, _unused = coredns.merge(live, forwarders=["10.0.0.2"], kubernetes_version="v1.33.1")
+    assert "disable success" not in merged
+
+
+@pytest.mark.parametrize("value,code", [("v1.20.15", "coredns_kubernetes_version_unsupported"),
+                                        ("one.thirty", "coredns_kubernetes_version_invalid")])
+def test_kubernetes_version_refused(value, code):
+    text, findings = coredns.render(None, kubernetes_version=value)
+    assert text is None
+    assert [(f["code"], f["field"]) for f in findings] == [(code, "kubernetes_version")]
+
+
 def test_kubeadm_default_passes_every_rule():
     assert coredns.validate_text(coredns.kubeadm_default("edge.local"), "edge.local") == []
 
@@ -246,8 +281,13 @@ def test_good_inputs_in_every_accepted_form():
                {"ip": "2001:db8::10", "names": ["hmi.site.example"]}])
     assert findings == []
     assert "forward . 10.0.0.1 10.0.0.2 {" in text
-    assert "\nsite.example:53 {\n    errors\n    cache 30\n    forward . 10.20.0.53 10.20.0.54\n}\n" in text
-    assert "\n10.20.0.0/16:53 {\n" in text
+    # The names lie in the stub zone, so they are answered in its block (and kept in the root's,
+    # where their PTR records are asked).
+    assert ("\nsite.example:53 {\n    errors\n    cache 30\n    # managed by edgeops.k8s_network\n"
+            "    hosts /dev/null {\n        10.20.1.10 plc-01.site.example plc.site.example\n"
+            "        2001:db8::10 hmi.site.example\n        fallthrough\n    }\n"
+            "    forward . 10.20.0.53 10.20.0.54\n}\n") in text
+    assert "\n10.20.0.0/16:53 {\n    errors\n    cache 30\n    forward . 10.20.0.53\n}\n" in text
     assert "       10.20.1.10 plc-01.site.example plc.site.example\n" in text
     assert "       2001:db8::10 hmi.site.example\n" in text
 
@@ -270,7 +310,9 @@ def test_merge_without_settings_changes_nothing(path):
 @pytest.mark.parametrize("path", CORPUS, ids=os.path.basename)
 def test_merge_is_idempotent(path):
     once, findings = coredns.merge(read(path), domain_of(path), **SETTINGS)
-    assert codes(findings, "error") == []
+    # A live block of its own for site.example takes plc-01.site.example from the root block.
+    shadowed = ["hosts_name_shadowed"] if "\nsite.example:53 {" in read(path) else []
+    assert codes(findings, "error") == shadowed
     twice, _unused = coredns.merge(once, domain_of(path), **SETTINGS)
     assert twice == once
 
@@ -299,7 +341,7 @@ def test_merge_into_the_kubeadm_default_exactly():
     assert findings == []
     assert merged == read("kubeadm-current.Corefile").replace(
         "    prometheus :9153\n    forward . /etc/resolv.conf {",
-        "    # managed by edgeops.k8s_network\n    hosts {\n       10.20.1.10 plc-01.site.example\n"
+        "    # managed by edgeops.k8s_network\n    hosts /dev/null {\n       10.20.1.10 plc-01.site.example\n"
         "       fallthrough\n    }\n    prometheus :9153\n    forward . 192.168.10.2 192.168.10.3 {"
     ) + ("\n# managed by edgeops.k8s_network\nplant.example:53 {\n    errors\n    cache 30\n"
          "    forward . 10.30.0.53\n}\n")
@@ -463,3 +505,84 @@ def test_normalize_zone():
 def test_parse_tree_reaches_the_validator():
     tree = cf.parse(root())
     assert coredns.validate(tree) == []
+
+
+# ---------------------------------------------------------------- hosts names in stub zones
+
+
+def test_hosts_in_a_stub_zone_are_answered_in_the_stub_block():
+    # The role's own examples together: the stub site.example and the host plc-01.site.example.
+    text, findings = coredns.render(None, stub_domains={"site.example": ["10.20.0.53"]},
+                                    hosts=[{"ip": "10.20.1.10", "names": ["plc-01.site.example", "plc.lan"]}])
+    assert findings == []
+    tree = cf.parse(text)
+    stub = [server for server in tree.servers if server.keys == ["site.example:53"]][0]
+    entries = [item.args for item in coredns._hosts_layout(stub.block.first("hosts"))[2]]
+    assert entries == [["plc-01.site.example"]]  # plc.lan is outside the zone: the root block answers it
+    root_hosts = coredns._root_server(tree).block.first("hosts")
+    assert [item.args for item in coredns._hosts_layout(root_hosts)[2]] == [["plc-01.site.example", "plc.lan"]]
+    assert stub.block.first("hosts").block.first("fallthrough") is not None
+    again, _unused = coredns.merge(text, stub_domains={"site.example": ["10.20.0.53"]},
+                                   hosts=[{"ip": "10.20.1.10", "names": ["plc-01.site.example", "plc.lan"]}])
+    assert again == text
+
+
+def test_a_name_goes_to_the_deepest_stub_zone():
+    placed = coredns.entries_by_zone([("10.0.0.1", ["a.b.example", "c.example", "d.other"])],
+                                     ["example.", "b.example."])
+    assert placed == {"b.example.": [("10.0.0.1", ["a.b.example"])], "example.": [("10.0.0.1", ["c.example"])]}
+
+
+def test_hosts_leave_the_stub_block_when_no_name_is_in_its_zone():
+    text, _unused = coredns.render(None, stub_domains={"site.example": ["10.20.0.53"]},
+                                   hosts=[{"ip": "10.20.1.10", "names": ["plc-01.site.example"]}])
+    moved, findings = coredns.merge(text, stub_domains={"site.example": ["10.20.0.53"]},
+                                    hosts=[{"ip": "10.20.1.10", "names": ["plc-01.lan"]}])
+    assert findings == []
+    stub = [server for server in cf.parse(moved).servers if server.keys == ["site.example:53"]][0]
+    assert stub.block.first("hosts") is None
+
+
+def test_a_user_block_for_the_zone_gets_the_entry_when_listed_as_stub():
+    live = read("stub-domains.Corefile")
+    hosts = [{"ip": "10.20.1.10", "names": ["plc-01.site.example"]}]
+    _unused, findings = coredns.merge(live, hosts=hosts)
+    shadowed = [f for f in findings if f["code"] == "hosts_name_shadowed"]
+    assert len(shadowed) == 1 and "plc-01.site.example" in shadowed[0]["message"]
+    merged, findings = coredns.merge(live, stub_domains={"site.example": ["10.20.0.53"]}, hosts=hosts)
+    assert codes(findings, "error") == []
+    stub = [server for server in cf.parse(merged).servers if "site.example:53" in server.keys][0]
+    assert [item.args for item in coredns._hosts_layout(stub.block.first("hosts"))[2]] == [["plc-01.site.example"]]
+
+
+@pytest.mark.parametrize("zone", ["10.in-addr.arpa", "27.172.in-addr.arpa", "5.28.172.in-addr.arpa", "in-addr.arpa",
+                                  "172.28.0.0/16"])
+def test_a_reverse_stub_zone_may_not_take_the_cluster_s_ptr_records(zone):
+    text, findings = coredns.render(None, stub_domains={zone: ["10.20.0.53"]}, pod_cidr="172.27.0.0/16",
+                                    service_cidr="172.28.0.0/16")
+    if zone == "10.in-addr.arpa":
+        assert findings == [] and text is not None
+        return
+    assert text is None
+    assert [(f["code"], f["field"]) for f in findings] == [("stub_domain_reverse_overlap", "stub_domains.%s" % zone)]
+
+
+@pytest.mark.parametrize("zone,cidr", [("10.in-addr.arpa.", "10.0.0.0/8"), ("in-addr.arpa.", "0.0.0.0/0"),
+                                       ("1.0.168.192.in-addr.arpa.", "192.168.0.1/32"),
+                                       ("8.b.d.0.1.0.0.2.ip6.arpa.", "2001:db8::/32"),
+                                       ("site.example.", None), ("300.in-addr.arpa.", None)])
+def test_reverse_zone_network(zone, cidr):
+    network = coredns.reverse_zone_network(zone)
+    assert (str(network.cidr) if network is not None else None) == cidr
+
+
+def test_managed_hosts_read_no_file():
+    # Without a file argument the plugin would also serve the CoreDNS container's /etc/hosts.
+    text, _unused = coredns.render(None, hosts=[{"ip": "10.20.1.10", "names": ["plc.lan"]}])
+    assert "    hosts /dev/null {\n       10.20.1.10 plc.lan\n" in text
+    # A block written by an earlier release (no file) is brought in line; a user's file stays.
+    older = text.replace("hosts /dev/null {", "hosts {")
+    assert coredns.merge(older, hosts=[{"ip": "10.20.1.10", "names": ["plc.lan"]}])[0] == text
+    k3s = read("k3s.Corefile")
+    merged, _unused = coredns.merge(k3s, hosts=[{"ip": "10.20.1.10", "names": ["plc.lan"]}])
+    assert "hosts /etc/coredns/NodeHosts {" in merged and "/dev/null" not in merged

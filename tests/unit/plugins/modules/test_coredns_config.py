@@ -69,7 +69,9 @@ def test_merge_into_live_reports_changed_and_a_diff(capsys):
     assert result["changed"] is True
     assert "-    forward . /etc/resolv.conf\n+    forward . 10.0.0.2\n" in result["corefile_diff"]
     assert result["diff"]["before"] == live and result["diff"]["after"] == result["corefile"]
-    assert "\nsite.example:53 {\n    errors\n    cache 30\n    forward . 10.20.0.53 10.20.0.54\n}\n" in result["corefile"]
+    assert ("\nsite.example:53 {\n    errors\n    cache 30\n    # managed by edgeops.k8s_network\n"
+            "    hosts /dev/null {\n        10.20.1.10 plc-01.site.example plc.site.example\n        fallthrough\n"
+            "    }\n    forward . 10.20.0.53 10.20.0.54\n}\n") in result["corefile"]
     assert "      10.20.1.10 plc-01.site.example plc.site.example\n      ttl 60\n" in result["corefile"]
     again = run(capsys, corefile=result["corefile"], forwarders=["10.0.0.2"],
                 stub_domains={"site.example": "10.20.0.53, 10.20.0.54"},
@@ -137,3 +139,23 @@ def test_legacy_corefile_warns_but_renders(capsys, monkeypatch):
     assert codes(result) == ["corefile_legacy_directive"]
     assert any("[corefile_legacy_directive]" in text for text in warned)
     assert "    proxy . 10.0.0.2\n" in result["corefile"]
+
+
+def test_bundle_base_follows_the_kubernetes_version(capsys, tmp_path):
+    dest = tmp_path / "50-coredns.yaml"
+    result = run(capsys, kubernetes_version="v1.31.4", forwarders=["10.0.0.2"], dest=str(dest))
+    assert "    cache 30\n    loop\n" in result["corefile"] and "disable success" not in result["corefile"]
+    written = yaml.safe_load(dest.read_text())
+    assert written["data"]["Corefile"] == result["corefile"]
+    refused = run(capsys, kubernetes_version="1.19", forwarders=["10.0.0.2"])
+    assert refused["failed"] is True
+    assert "coredns_kubernetes_version_unsupported" in refused["msg"]
+
+
+def test_reverse_stub_over_the_pod_cidr_is_refused_from_compute_network(capsys):
+    result = run(capsys, compute_network={"pod_cidr": "10.244.0.0/16", "service_cidr": "10.96.0.0/12",
+                                          "dns_servers": ["192.168.10.2"]},
+                 stub_domains={"10.in-addr.arpa": ["192.168.10.53"]})
+    assert result["failed"] is True
+    assert [f["code"] for f in result["findings"]] == ["stub_domain_reverse_overlap"]
+    assert "pod CIDR 10.244.0.0/16 and the service CIDR 10.96.0.0/12" in result["findings"][0]["message"]
