@@ -1,0 +1,172 @@
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rendered Corefiles on a real CoreDNS: which block answers a name, and what the hosts plugin serves.
+
+The CoreDNS binary comes from EDGEOPS_COREDNS, else ``coredns`` on PATH, else the bench cache
+(EDGEOPS_BENCH_CACHE, default /var/cache/edgeops-k8s-network, ``bin/coredns-*/coredns``); build
+one with ``go install github.com/coredns/coredns@v1.12.1``. Without one the tests skip and say so.
+
+CoreDNS listens on 127.0.0.1 only, and every query goes there. The Corefile is the one
+coredns_config renders, with three changes the test needs and nothing else: the kubernetes
+plugin goes (there is no API server), the port is a free one, and the site's DNS servers are a
+second server block of the same CoreDNS that answers every query with ``whoami`` (NOERROR and no
+answer record), so that an answer record can only come from the hosts plugin.
+"""
+
+import glob
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns
+
+LIVE = """.:53 {
+    errors
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 30
+}
+"""
+SITE_DNS = "192.0.2.53"
+HOSTS = [{"ip": "10.20.1.10", "names": ["plc-01.site.example", "plc.lan"]}]
+
+
+def coredns_binary():
+    explicit = os.environ.get("EDGEOPS_COREDNS")
+    if explicit:
+        return explicit
+    found = shutil.which("coredns")
+    if found:
+        return found
+    cache = os.environ.get("EDGEOPS_BENCH_CACHE", "/var/cache/edgeops-k8s-network")
+    built = sorted(glob.glob(os.path.join(cache, "bin", "coredns-*", "coredns")))
+    return built[-1] if built else None
+
+
+BINARY = coredns_binary()
+pytestmark = pytest.mark.skipif(
+    BINARY is None, reason="no CoreDNS binary (set EDGEOPS_COREDNS, or go install github.com/coredns/coredns)")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def for_the_test(corefile, port, upstream_port):
+    """The rendered Corefile, runnable here: no kubernetes plugin, our ports, the stand-in site DNS."""
+    text = re.sub(r"\n *kubernetes [^\n]*\{\n(?: *[^\n}]*\n)*? *\}", "", corefile)
+    text = text.replace(":53 {", ":%d {" % port)
+    text = text.replace(SITE_DNS, "127.0.0.1:%d" % upstream_port)
+    return text + "\n.:%d {\n    whoami\n}\n" % upstream_port
+
+
+def query_a(port, name):
+    """A records CoreDNS on 127.0.0.1:port gives for ``name`` (a minimal DNS client, one UDP query)."""
+    ident = 0x1515
+    question = b"".join(struct.pack("B", len(label)) + label.encode() for label in name.rstrip(".").split("."))
+    packet = struct.pack(">HHHHHH", ident, 0x0100, 1, 0, 0, 0) + question + b"\x00" + struct.pack(">HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+        client.settimeout(2)
+        client.sendto(packet, ("127.0.0.1", port))
+        reply = client.recv(4096)
+    answer_id, flags, qdcount, ancount = struct.unpack(">HHHH", reply[:8])
+    assert answer_id == ident
+    offset = 12
+    for _ in range(qdcount):
+        while reply[offset]:
+            offset += reply[offset] + 1
+        offset += 5
+    addresses = []
+    for _ in range(ancount):
+        if reply[offset] & 0xC0 == 0xC0:
+            offset += 2
+        else:
+            while reply[offset]:
+                offset += reply[offset] + 1
+            offset += 1
+        rtype, _rclass, _ttl, length = struct.unpack(">HHIH", reply[offset:offset + 10])
+        offset += 10
+        if rtype == 1:
+            addresses.append(socket.inet_ntoa(reply[offset:offset + length]))
+        offset += length
+    return flags & 0x000F, addresses
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start CoreDNS on a Corefile (rendered text); return its port. Stopped at teardown."""
+    processes = []
+
+    def start(corefile):
+        port, upstream = free_port(), free_port()
+        path = tmp_path / ("Corefile-%d" % len(processes))
+        path.write_text(for_the_test(corefile, port, upstream))
+        log = open(str(path) + ".log", "w")
+        process = subprocess.Popen([BINARY, "-conf", str(path)], stdout=log, stderr=subprocess.STDOUT,
+                                   cwd=str(tmp_path))
+        processes.append((process, log))
+        deadline = time.time() + 20
+        while True:
+            try:
+                query_a(upstream, "ready.test")
+                return port
+            except (socket.timeout, ConnectionRefusedError, OSError):
+                if process.poll() is not None or time.time() > deadline:
+                    raise AssertionError("CoreDNS did not start:\n" + open(str(path) + ".log").read())
+                time.sleep(0.2)
+
+    yield start
+    for process, log in processes:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def rendered():
+    text, findings = coredns.merge(LIVE, forwarders=[SITE_DNS], stub_domains={"site.example": [SITE_DNS]},
+                                   hosts=HOSTS)
+    assert [f for f in findings if f["severity"] == "error"] == []
+    return text
+
+
+def test_a_name_in_a_stub_zone_is_answered_by_the_stub_block(serve):
+    port = serve(rendered())
+    assert query_a(port, "plc-01.site.example") == (0, ["10.20.1.10"])
+    assert query_a(port, "plc.lan") == (0, ["10.20.1.10"])
+    # A name of the zone that no entry lists still goes to the site's DNS.
+    assert query_a(port, "other.site.example") == (0, [])
+
+
+def test_the_same_entry_only_in_the_root_block_is_never_answered(serve):
+    # What the collection rendered before: the stub block without the entry.
+    text = rendered()
+    stub = text.index("\nsite.example:53 {")
+    without = text[:stub] + re.sub(r"\n *# managed by edgeops.k8s_network\n *hosts [^{]*\{[^}]*\}", "", text[stub:])
+    assert "plc-01.site.example" not in without[stub:]
+    port = serve(without)
+    assert query_a(port, "plc-01.site.example") == (0, [])
+    assert query_a(port, "plc.lan") == (0, ["10.20.1.10"])
+
+
+def test_only_the_site_s_entries_are_served(serve):
+    port = serve(rendered())
+    # localhost is in this machine's /etc/hosts (and in every pod's): not served from /dev/null.
+    assert query_a(port, "localhost") == (0, [])
+
+
+def test_without_a_file_the_hosts_plugin_serves_etc_hosts(serve):
+    with open("/etc/hosts") as handle:
+        if not re.search(r"^127\.0\.0\.1\s+(.*\s)?localhost(\s|$)", handle.read(), re.MULTILINE):
+            pytest.skip("this machine's /etc/hosts has no 127.0.0.1 localhost line to show it with")
+    port = serve(rendered().replace("hosts /dev/null {", "hosts {"))
+    assert query_a(port, "localhost") == (0, ["127.0.0.1"])
