@@ -82,12 +82,12 @@ def query_a(port, name):
     answer_id, flags, qdcount, ancount = struct.unpack(">HHHH", reply[:8])
     assert answer_id == ident
     offset = 12
-    for _ in range(qdcount):
+    for _question in range(qdcount):
         while reply[offset]:
             offset += reply[offset] + 1
         offset += 5
     addresses = []
-    for _ in range(ancount):
+    for _record in range(ancount):
         if reply[offset] & 0xC0 == 0xC0:
             offset += 2
         else:
