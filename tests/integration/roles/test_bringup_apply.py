@@ -171,6 +171,14 @@ def bringup(api, site, **overrides):
     return run_playbook(api, BRINGUP, "-i", site["inventory"], extra_vars=extra, scratch=site["scratch"])
 
 
+def without(site, manifest, name):
+    """Rewrite a stand-in release manifest of the site without the object `name`; its new sha256."""
+    text = yaml.safe_dump_all([o for o in STAND_INS[manifest] if o["metadata"]["name"] != name], sort_keys=False)
+    with open(os.path.join(site["scratch"], "manifests", manifest), "w") as handle:
+        handle.write(text)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def writes(api, since=0):
     return api.journal(since=since, verbs={"create", "update", "patch", "apply", "delete", "deletecollection"})
 
@@ -210,6 +218,28 @@ def test_nothing_is_sent_when_the_check_fails(emulated_api_factory, site):
     assert run.rc != 0
     assert "[cidr_overlap] compute_network_pod_cidr" in run.stdout
     assert writes(api) == []
+
+
+def test_a_calico_node_that_never_comes_stops_the_bringup(emulated_api_factory, site):
+    # A Degraded operator creates no calico-node: the wait must fail, not report ok.
+    digest = without(site, "tigera-operator.yaml", "calico-node")
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    result = bringup(api, site, calico_ready_timeout=3, calico_tigera_operator_sha256=digest)
+    assert result.rc == 2, result
+    assert ("[calico_not_ready] DaemonSet calico-system/calico-node: never created (the operator install: see kubectl"
+            " get tigerastatus) within calico_ready_timeout (3 s)") in " ".join(result.stdout.split())
+    # Nothing of MetalLB or CoreDNS was sent.
+    assert [e for e in writes(api) if e["namespace"] == "metallb-system" or e["name"] == "coredns"] == []
+
+
+def test_a_metallb_speaker_that_never_comes_stops_the_bringup(emulated_api_factory, site):
+    digest = without(site, "metallb-native.yaml", "speaker")
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    result = bringup(api, site, metallb_ready_timeout=3, metallb_manifest_sha256=digest)
+    assert result.rc == 2, result
+    assert ("[metallb_not_ready] DaemonSet metallb-system/speaker: never created within metallb_ready_timeout (3 s)"
+            in " ".join(result.stdout.split()))
+    assert [e for e in writes(api) if e["name"] == "coredns"] == []
 
 
 def test_calico_guard_stops_a_pool_cidr_change_unless_allowed(emulated_api_factory, site):
