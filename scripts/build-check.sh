@@ -18,9 +18,8 @@ installed="$work/collections"
 rm -rf "$work" "$dist"
 mkdir -p "$work" "$dist" "$installed/ansible_collections"
 
-echo "build-check: ansible-galaxy collection build"
-ansible-galaxy collection build --force --output-path "$dist" "$root"
-tarball="$(ls "$dist"/edgeops-k8s_network-*.tar.gz)"
+echo "build-check: scripts/build.sh (ansible-galaxy collection build of the files git tracks)"
+tarball="$("$root/scripts/build.sh" "$dist")"
 
 # Files that only exist because someone ran tools here must never ship.
 junk="$(tar -tzf "$tarball" | grep -E \

@@ -876,8 +876,8 @@ def configmap(corefile, namespace="kube-system", name="coredns"):
     }
 
 
-def unified_diff(before, after, label="Corefile"):
-    """A unified diff of two Corefiles ('' when equal)."""
+def unified_diff(before, after, label="Corefile", origin="live"):
+    """A unified diff of two Corefiles ('' when equal); ``origin`` names where ``before`` came from."""
     before = before or ""
     after = after or ""
     if before == after:
@@ -887,7 +887,7 @@ def unified_diff(before, after, label="Corefile"):
     for lines in (old, new):
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n\\ No newline at end of file\n"
-    return "".join(difflib.unified_diff(old, new, "%s (live)" % label, "%s (rendered)" % label))
+    return "".join(difflib.unified_diff(old, new, "%s (%s)" % (label, origin), "%s (rendered)" % label))
 
 
 # ---------------------------------------------------------------- one run of coredns_config
@@ -931,19 +931,22 @@ def config_run(params, files, show_diff):
     if text is None or errors_of(found):
         return {"changed": False}, found
 
-    live = params.get("corefile") or ""
+    base = params.get("corefile") or ""
+    is_live = params.get("corefile_live", True) is not False
+    origin = "live" if is_live else "given"
     namespace, name = params.get("namespace") or "kube-system", params.get("configmap_name") or "coredns"
     resources = [configmap(text, namespace, name)]
     result = dict(
         corefile=text,
         resources=resources,
-        corefile_diff=unified_diff(live, text) if live else "",
-        changed=bool(live) and live != text,
+        corefile_diff=unified_diff(base, text, origin=origin) if base else "",
+        # Only a Corefile that runs now can change; a given base is not applied anywhere.
+        changed=bool(base) and is_live and base != text,
     )
     diffs = [{
-        "before": live,
+        "before": base,
         "after": text,
-        "before_header": "%s/%s Corefile (live)" % (namespace, name),
+        "before_header": "%s/%s Corefile (%s)" % (namespace, name, origin),
         "after_header": "%s/%s Corefile (rendered)" % (namespace, name),
     }]
     dest = params.get("dest")

@@ -44,6 +44,16 @@ options:
       - The live Corefile (the C(Corefile) key of the C(coredns) ConfigMap). When empty, the kubeadm
         default for I(cluster_domain) is used.
     type: str
+  corefile_live:
+    description:
+      - Whether I(corefile) is the Corefile CoreDNS runs now (read from the cluster). Set it to false for
+        a Corefile that runs nowhere yet and only serves as the base, such as the one an operator gives
+        for a bundle (the C(coredns) role's C(coredns_corefile)).
+      - Against a live Corefile a different rendering is a change (C(changed)), and the diff calls it
+        C(live). Against a given one nothing changes until I(dest) is written, and the diff calls it
+        C(given).
+    type: bool
+    default: true
   cluster_domain:
     description:
       - Cluster DNS domain. Defaults to C(cluster_domain) of I(compute_network), else C(cluster.local).
@@ -200,8 +210,8 @@ resources:
   sample: [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": "kube-system"},
             "data": {"Corefile": ".:53 {\n    errors\n    ...\n}\n"}}]
 corefile_diff:
-  description: Unified diff from the live Corefile (empty when no live Corefile was given) to the rendered one;
-    empty when they are equal.
+  description: Unified diff from I(corefile), labelled C(live) or C(given) after I(corefile_live), to the rendered
+    Corefile; empty when they are equal or no I(corefile) was given.
   returned: success
   type: str
   sample: "--- Corefile (live)\n+++ Corefile (rendered)\n@@ -12 +12 @@\n-    forward . /etc/resolv.conf\n+    forward . 10.0.0.2\n"
@@ -226,6 +236,7 @@ from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings impor
 
 ARGUMENT_SPEC = dict(
     corefile=dict(type="str"),
+    corefile_live=dict(type="bool", default=True),
     cluster_domain=dict(type="str"),
     forwarders=dict(type="list", elements="str"),
     stub_domains=dict(type="dict"),

@@ -57,7 +57,7 @@ def built(tmp_path_factory):
     ee_dir = work / "ee"
     ee_dir.mkdir()
     shutil.copy(EE_FILE, str(ee_dir / "execution-environment.yml"))
-    run([tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", str(ee_dir), ROOT], ROOT, home)
+    run([os.path.join(ROOT, "scripts", "build.sh"), str(ee_dir)], ROOT, home)
     context = work / "context"
     out = run([tool("ansible-builder"), "create", "-f", str(ee_dir / "execution-environment.yml"),
                "-c", str(context), "--output-filename", "Containerfile"], work, home)

@@ -159,3 +159,18 @@ def test_reverse_stub_over_the_pod_cidr_is_refused_from_compute_network(capsys):
     assert result["failed"] is True
     assert [f["code"] for f in result["findings"]] == ["stub_domain_reverse_overlap"]
     assert "pod CIDR 10.244.0.0/16 and the service CIDR 10.96.0.0/12" in result["findings"][0]["message"]
+def test_a_given_corefile_is_a_base_not_a_change(capsys, tmp_path):
+    """Bundle mode's coredns_corefile runs nowhere: rendering from it changes nothing until dest is written."""
+    given = read("k3s.Corefile")
+    result = run(capsys, corefile=given, corefile_live=False, forwarders=["10.0.0.2"], _ansible_diff=True)
+    assert result["changed"] is False
+    assert result["corefile"] != given
+    assert result["corefile_diff"].startswith("--- Corefile (given)\n+++ Corefile (rendered)\n")
+    assert result["diff"]["before_header"] == "kube-system/coredns Corefile (given)"
+    dest = tmp_path / "50-coredns.yaml"
+    first = run(capsys, corefile=given, corefile_live=False, forwarders=["10.0.0.2"], dest=str(dest))
+    again = run(capsys, corefile=given, corefile_live=False, forwarders=["10.0.0.2"], dest=str(dest))
+    assert (first["changed"], again["changed"]) == (True, False)
+    # The same text as live is a change, labelled live.
+    live = run(capsys, corefile=given, forwarders=["10.0.0.2"], _ansible_diff=True)
+    assert live["changed"] is True and live["diff"]["before_header"] == "kube-system/coredns Corefile (live)"
