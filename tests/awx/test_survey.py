@@ -218,28 +218,44 @@ def test_playbook_fails_syntax_check_without_awx_awx(tmp_path):
     assert "awx.awx." in proc.stdout + proc.stderr
 
 
+TOKEN = "awx-test-cluster-token-DO-NOT-LEAK-%s" % os.urandom(6).hex()
+SITE_VARS = {
+    "edge_site_name": "store-042",
+    "edge_site_project_url": "https://git.corp.test/platform/k8s_network.git",
+    "edge_site_ee_image": "registry.corp.test/edgeops-k8s-network-ee:0.1.0",
+    "edge_site_api_host": "https://192.168.10.11:6443",
+    "edge_site_api_token": TOKEN,
+    "edge_site_nodes": [{"name": "edge-a", "address": "192.168.10.21"},
+                        {"name": "edge-b", "address": "192.168.10.22"}],
+    "edge_site_machine_credential": "store-042 ssh",
+    "edge_site_vars": {"calico_manifest_sha256": "0" * 64, "metallb_manifest_dir": "/srv/manifests"},
+}
+
+
 @pytest.fixture(scope="module")
-def standin_run(awx_collection, tmp_path_factory):
+def standin(awx_collection, tmp_path_factory):
+    """awx.awx with its API layer replaced by a recorder: run(site_vars) -> {proc, calls}."""
     work = tmp_path_factory.mktemp("create-job-template")
-    standin = work / "collections"
-    shutil.copytree(str(awx_collection), str(standin))
-    (standin / "ansible_collections" / "awx" / "awx" / "plugins" / "module_utils" / "controller_api.py").write_text(
+    collections = work / "collections"
+    shutil.copytree(str(awx_collection), str(collections))
+    (collections / "ansible_collections" / "awx" / "awx" / "plugins" / "module_utils" / "controller_api.py").write_text(
         STANDIN_CONTROLLER_API)
-    record = work / "record.jsonl"
-    token = "awx-test-cluster-token-DO-NOT-LEAK-%s" % os.urandom(6).hex()
-    site_vars = {
-        "edge_site_name": "store-042",
-        "edge_site_api_host": "https://192.168.10.11:6443",
-        "edge_site_api_token": token,
-        "edge_site_nodes": [{"name": "edge-a", "address": "192.168.10.21"},
-                            {"name": "edge-b", "address": "192.168.10.22"}],
-        "edge_site_machine_credential": "store-042 ssh",
-    }
-    (work / "site.json").write_text(json.dumps(site_vars))
-    proc = run_playbook([PLAYBOOK, "-i", "localhost,", "-e", "@site.json"], work, standin,
-                        {"AWX_STANDIN_RECORD": str(record), "CONTROLLER_HOST": "https://awx.example.invalid"})
-    calls = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
-    return {"proc": proc, "calls": calls, "token": token}
+
+    def run(site_vars, name="site"):
+        scratch = work / name
+        scratch.mkdir()
+        record = scratch / "record.jsonl"
+        (scratch / "site.json").write_text(json.dumps(site_vars))
+        proc = run_playbook([PLAYBOOK, "-i", "localhost,", "-e", "@site.json"], scratch, collections,
+                            {"AWX_STANDIN_RECORD": str(record), "CONTROLLER_HOST": "https://awx.example.invalid"})
+        calls = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+        return {"proc": proc, "calls": calls, "token": site_vars.get("edge_site_api_token")}
+    return run
+
+
+@pytest.fixture(scope="module")
+def standin_run(standin):
+    return standin(SITE_VARS)
 
 
 def calls_of(run, module):
@@ -280,6 +296,50 @@ def test_cluster_credential_is_a_kubernetes_bearer_token(standin_run):
     assert credential["credential_type"] == "OpenShift or Kubernetes API Bearer Token"
     assert credential["inputs"]["host"] == "https://192.168.10.11:6443"
     assert credential["inputs"]["bearer_token"] == standin_run["token"]
+    # No CA given: the EE's system CAs verify the API; nothing turns verification off silently.
+    assert credential["inputs"]["verify_ssl"] is True
+
+
+def test_tls_verification_is_off_only_when_asked(standin):
+    run = standin(dict(SITE_VARS, edge_site_api_insecure=True), "insecure")
+    assert run["proc"].returncode == 0, run["proc"].stdout + run["proc"].stderr
+    (credential,) = calls_of(run, "credential")
+    assert credential["inputs"]["verify_ssl"] is False
+
+
+def test_the_site_s_settings_land_in_its_inventory(standin_run):
+    (inventory,) = calls_of(standin_run, "inventory")
+    assert inventory["name"] == "store-042"
+    variables = inventory["variables"]
+    variables = yaml.safe_load(variables) if isinstance(variables, str) else variables
+    assert variables == SITE_VARS["edge_site_vars"]
+
+
+@pytest.mark.parametrize("unset,placeholder", [
+    ("edge_site_project_url", "https://example.invalid/edgeops/k8s_network.git"),
+    ("edge_site_ee_image", "registry.example.invalid/edgeops-k8s-network-ee:0.1.0"),
+    ("edge_site_api_host", "https://kubernetes.example.invalid:6443"),
+    ("edge_site_machine_credential", ""),
+    ("edge_site_nodes", []),
+])
+def test_a_run_with_a_placeholder_left_in_is_refused_before_anything_is_created(standin, unset, placeholder):
+    run = standin(dict(SITE_VARS, **{unset: placeholder}), "placeholder-" + unset)
+    assert run["proc"].returncode != 0
+    output = run["proc"].stdout + run["proc"].stderr
+    assert "[awx_setting_missing]" in output and unset in output
+    assert run["calls"] == []
+    assert TOKEN not in output
+
+
+def test_every_variable_the_playbook_takes_is_named_in_its_header():
+    with open(PLAYBOOK) as handle:
+        text = handle.read()
+    loader = type("UnsafeTagLoader", (yaml.SafeLoader,), {})
+    loader.add_constructor("!unsafe", lambda load, node: load.construct_scalar(node))
+    (play,) = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader that also reads !unsafe strings
+    header = text.split("\n- name:", 1)[0]
+    taken = [name for name in play["vars"] if name not in ("edge_site_survey", "edge_site_placeholders")]
+    assert [name for name in taken if "#   %s " % name not in header] == []
 
 
 def test_bgp_credential_type_injects_peers_templated_by_awx_not_ansible(standin_run):
