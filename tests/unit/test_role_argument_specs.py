@@ -18,7 +18,9 @@ ROLES = sorted(os.path.basename(path) for path in glob.glob(os.path.join(ROOT, "
 # Names roles use that are not inputs: the group of cluster leaders the compute_network role
 # fills, and the facts the kind_cluster role sets for the roles after it.
 PRODUCED = {"compute_network": {"k8s_network_cluster_leaders"},
-            "kind_cluster": {"k8s_network_mode", "k8s_network_kubeconfig", "k8s_network_context"}}
+            "kind_cluster": {"k8s_network_mode", "k8s_network_kubeconfig", "k8s_network_context"},
+            # registered by playbooks/bringup.yml: every release verified before the first apply
+            "calico": {"k8s_network_releases"}, "metallb": {"k8s_network_releases"}}
 READ = re.compile(r"\bk8s_network_[a-z_]+\b|\b(?:calico|metallb)_[a-z_]*sha256\b")
 
 
