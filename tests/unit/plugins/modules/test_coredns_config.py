@@ -159,6 +159,8 @@ def test_reverse_stub_over_the_pod_cidr_is_refused_from_compute_network(capsys):
     assert result["failed"] is True
     assert [f["code"] for f in result["findings"]] == ["stub_domain_reverse_overlap"]
     assert "pod CIDR 10.244.0.0/16 and the service CIDR 10.96.0.0/12" in result["findings"][0]["message"]
+
+
 def test_a_given_corefile_is_a_base_not_a_change(capsys, tmp_path):
     """Bundle mode's coredns_corefile runs nowhere: rendering from it changes nothing until dest is written."""
     given = read("k3s.Corefile")
