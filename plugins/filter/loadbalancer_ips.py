@@ -107,14 +107,21 @@ IPS_QUERY = _LOAD_BALANCERS + ".status.loadBalancer.ingress[].ip"
 DETAIL_QUERY = _LOAD_BALANCERS + ".{namespace: metadata.namespace, name: metadata.name, ips: status.loadBalancer.ingress[].ip}"
 
 
-def _plain(value):
+# A Service object nests a dozen levels; far deeper input is no k8s_info result, and would exhaust
+# the stack of the copy below and of JMESPath.
+MAX_DEPTH = 64
+
+
+def _plain(value, depth=0):
     """Plain dicts, lists and strs: Ansible hands filters its own subclasses (tagged, lazy)."""
+    if depth > MAX_DEPTH:
+        raise AnsibleFilterError("invalid_k8s_result: nested deeper than %d levels; not a Kubernetes object" % MAX_DEPTH)
     if isinstance(value, Mapping):
-        return dict((str(k), _plain(v)) for k, v in value.items())
+        return dict((str(k), _plain(v, depth + 1)) for k, v in value.items())
     if isinstance(value, string_types):
         return str(value)
     if is_sequence(value):
-        return [_plain(v) for v in value]
+        return [_plain(v, depth + 1) for v in value]
     return value
 
 

@@ -20,7 +20,7 @@ import re
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, k8s_names, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import ERROR, errors_of, finding, warning
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.release_version import major_minor
 
@@ -218,6 +218,18 @@ def validate_encapsulation(encapsulation, field="encapsulation"):
     return []
 
 
+# Interface names are at most 15 characters; a pattern for them needs no more than this.
+MAX_INTERFACE_PATTERN = 256
+
+
+def _is_address(value):
+    try:
+        ipranges.parse_address(value)
+    except ipranges.AddressError:
+        return False
+    return True
+
+
 def validate_autodetection(spec, field="node_address_autodetection"):
     """Normalise the node-address method. Returns ``(method, findings)``.
 
@@ -268,12 +280,24 @@ def validate_autodetection(spec, field="node_address_autodetection"):
         value = "NodeInternalIP"
     else:
         value = str(value)
-        if key in ("interface", "skip_interface"):
-            try:
-                re.compile(value)
-            except re.error as error:
+        problem = k8s_names.control_problem(value)
+        if problem:
+            # It lands in calico-node's environment (IP_AUTODETECTION_METHOD) as one line.
+            findings.append(finding("calico_autodetection_invalid", "%s.%s" % (field, key), problem))
+        elif key in ("interface", "skip_interface"):
+            if len(value) > MAX_INTERFACE_PATTERN:
                 findings.append(finding("calico_autodetection_invalid", "%s.%s" % (field, key),
-                                        "%r is not a regular expression: %s" % (value, error)))
+                                        "a pattern of %d characters; interface patterns take at most %d"
+                                        % (len(value), MAX_INTERFACE_PATTERN)))
+            else:
+                try:
+                    re.compile(value)
+                except (re.error, RecursionError, OverflowError) as error:
+                    findings.append(finding("calico_autodetection_invalid", "%s.%s" % (field, key),
+                                            "%r is not a regular expression: %s" % (value, error)))
+        elif key == "can_reach" and k8s_names.dns_name_problem(value) and not _is_address(value):
+            findings.append(finding("calico_autodetection_invalid", "%s.can_reach" % field,
+                                    "%r is neither an IP address nor a host name" % (value,)))
     if any(f["severity"] == ERROR for f in findings):
         return None, findings
     return (key, value), findings
@@ -423,9 +447,16 @@ def _flatten_live(live):
             yield item
 
 
+def _mapping(value):
+    """A live object's part as a dict: what the API server always gives, a hostile caller may not."""
+    return value if isinstance(value, dict) else {}
+
+
 def _live_pool(name, spec, source, labels=None, api_version=None):
     """A live pool as ``(record, problem)``; record None when the pool cannot be read."""
-    spec = spec if isinstance(spec, dict) else {}
+    spec = _mapping(spec)
+    if name is not None and k8s_names.subdomain_problem(name):
+        return None, "pool name %r is not an object name" % (name,)
     cidr = spec.get("cidr")
     try:
         network = ipranges.parse_network(cidr, require_network=False)
@@ -440,7 +471,7 @@ def _live_pool(name, spec, source, labels=None, api_version=None):
         "block_size": block_size if block_size else DEFAULT_BLOCK_SIZE[network.version],
         "disabled": bool(spec.get("disabled") or spec.get("disableNewAllocations")),
         "workload": not uses or "Workload" in uses,
-        "operator_managed": (labels or {}).get(OPERATOR_MANAGED_LABEL) == "tigera-operator",
+        "operator_managed": _mapping(labels).get(OPERATOR_MANAGED_LABEL) == "tigera-operator",
         "source": source,
         "api_version": api_version,
         "spec": spec,
@@ -461,14 +492,21 @@ def read_live(live, field="live"):
             findings.append(warning("calico_live_invalid", field, "ignored %r: not a Kubernetes object" % (item,)))
             continue
         kind = item.get("kind")
-        metadata = item.get("metadata") or {}
+        metadata = _mapping(item.get("metadata"))
         name = metadata.get("name")
+        if name is not None and not isinstance(name, string_types):
+            findings.append(warning("calico_live_invalid", field, "ignored %s: its name is not a string" % (kind,)))
+            continue
         if kind == "Installation" and str(item.get("apiVersion", OPERATOR_API)).startswith("operator.tigera.io/"):
             if name not in (None, "default"):
                 continue
             installation = item
-            network = ((item.get("spec") or {}).get("calicoNetwork") or {})
-            for entry in network.get("ipPools") or []:
+            network = _mapping(_mapping(item.get("spec")).get("calicoNetwork"))
+            entries = network.get("ipPools") or []
+            if not isinstance(entries, list):
+                findings.append(warning("calico_live_invalid", field, "Installation: ipPools is not a list"))
+                entries = []
+            for entry in entries:
                 entry_name = entry.get("name") if isinstance(entry, dict) else None
                 pool, problem = _live_pool(entry_name, entry, "Installation")
                 if pool is None:
@@ -814,9 +852,15 @@ def build(settings):
     method, auto_findings = validate_autodetection(autodetection or None)
     findings.extend(auto_findings)
 
+    name_problem = None
+    if s.get("pool_name") is not None:
+        name_problem = k8s_names.subdomain_problem(s["pool_name"], "pool name")
+        if name_problem:
+            findings.append(finding("calico_pool_name_invalid", "pool_name", name_problem))
+
     live_info = read_live(s.get("live"))
     findings.extend(live_info[3])
-    if network is None or block_size is None or encapsulation not in ENCAPSULATIONS or version_findings:
+    if network is None or block_size is None or encapsulation not in ENCAPSULATIONS or version_findings or name_problem:
         return result
     findings.extend(_check_against_compute_network(network, compute_network))
 
@@ -966,14 +1010,15 @@ def config_run(params, files, show_diff):
     if params.get("release_manifest"):
         try:
             objects = manifest_file.read_objects(params["release_manifest"])
-        except (IOError, OSError, manifest_file.yaml.YAMLError) as error:
+        except (IOError, OSError, manifest_file.UnsafeFile, manifest_file.yaml.YAMLError) as error:
             raise manifest_file.ManifestError("[calico_release_manifest_unreadable] release_manifest: %s" % error)
         result["release_resources"] = customize_release_manifest(
             objects, rendered["mtu"], rendered["ip_autodetection_method"], rendered["pool"])
     result["changed"] = False
     if params.get("dest") and not errors_of(findings):
-        changed, diff = manifest_file.write_text(files, params["dest"], manifest_file.dump_resources(rendered["resources"]))
+        changed, diff = manifest_file.write_or_refuse(files, params["dest"],
+                                                      manifest_file.dump_resources(rendered["resources"]), findings)
         result["changed"] = changed
-        if show_diff:
+        if diff and show_diff:
             result["diff"] = diff
     return result, findings

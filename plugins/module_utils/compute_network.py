@@ -48,7 +48,13 @@ MAX_SERVICE_CIDR_PREFIX_V4 = 12
 # kube-dns listens on the tenth address of the service CIDR (kubeadm's choice).
 CLUSTER_DNS_INDEX = 10
 
-_DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Calico's IPv4 block sizes; a node count Kubernetes supports (its tested limit is 5,000 nodes);
+# every MTU an IPv4 link can have (RFC 791 minimum, 16-bit length).
+BLOCK_SIZE_BOUNDS = (20, 32)
+NODE_COUNT_BOUNDS = (1, 5000)
+MTU_BOUNDS = (68, 65535)
+MTU_DEFAULT_RANGE = (1400, 1500)
+_DOMAIN_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
 class _Check(object):
@@ -176,7 +182,7 @@ def _int(check, code, field, value):
         if isinstance(value, float) and value != int(value):
             raise ValueError
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         check.error(code, field, "%r is not a whole number" % (value,))
         return None
 
@@ -380,6 +386,27 @@ def check_dns_servers(check, dns_servers):
                         "would crash it; give the site's real DNS servers" % server)
 
 
+def _bounded(check, code, field, value, bounds, default):
+    """A whole number within ``bounds`` (inclusive); ``default`` when absent or refused."""
+    number = _int(check, code, field, value)
+    if number is None:
+        return default
+    if not bounds[0] <= number <= bounds[1]:
+        check.error(code, field, "%d is not between %d and %d" % (number, bounds[0], bounds[1]))
+        return default
+    return number
+
+
+def check_mtu_bounds(check, mtu_min, mtu_max):
+    """The MTU bounds themselves: each a possible IPv4 MTU, the lower not above the upper."""
+    low = _bounded(check, "mtu_bounds_invalid", "mtu_min", mtu_min, MTU_BOUNDS, MTU_DEFAULT_RANGE[0])
+    high = _bounded(check, "mtu_bounds_invalid", "mtu_max", mtu_max, MTU_BOUNDS, MTU_DEFAULT_RANGE[1])
+    if low > high:
+        check.error("mtu_bounds_invalid", "mtu_min", "mtu_min %d is above mtu_max %d" % (low, high))
+        return MTU_DEFAULT_RANGE
+    return low, high
+
+
 def check_mtu(check, mtu, mtu_min, mtu_max):
     if mtu is not None and not mtu_min <= mtu <= mtu_max:
         check.error("mtu_out_of_range", "mtu", "%d is outside %d-%d" % (mtu, mtu_min, mtu_max))
@@ -450,6 +477,10 @@ def check_in_use(check, in_use, node_merged, service_merged, own_addresses):
 
 
 def check_cluster_domain(check, domain):
+    if not isinstance(domain, string_types) or len(domain) > 253:
+        check.error("cluster_domain_invalid", "cluster_domain", "%r is not a DNS domain of at most 253 characters"
+                    % (domain,))
+        return
     labels = domain.rstrip(".").split(".") if domain else []
     if not labels or not all(_DOMAIN_LABEL.match(label) for label in labels):
         check.error("cluster_domain_invalid", "cluster_domain", "%r is not a DNS domain of lower-case labels" % (domain,))
@@ -498,9 +529,12 @@ def check_compute_network(settings):
     requested = _addresses(check, "load_balancer_ips", s.get("load_balancer_ips"))
     mtu = _int(check, "mtu_out_of_range", "mtu", s.get("mtu"))
     vlan_id = _int(check, "vlan_id_invalid", "vlan_id", s.get("vlan_id"))
-    block_size = _int(check, "pod_cidr_too_small", "block_size", s.get("block_size")) or 26
-    cluster_domain = str(s.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN).strip()
-    node_count = _int(check, "node_ips_too_few", "node_count", s.get("node_count")) or max(len(nodes), 1)
+    block_size = _bounded(check, "calico_block_size_invalid", "block_size", s.get("block_size"), BLOCK_SIZE_BOUNDS, 26)
+    cluster_domain = s.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN
+    cluster_domain = cluster_domain.strip() if isinstance(cluster_domain, string_types) else cluster_domain
+    node_count = _bounded(check, "node_count_invalid", "node_count", s.get("node_count"), NODE_COUNT_BOUNDS,
+                          max(len(nodes), 1))
+    mtu_min, mtu_max = check_mtu_bounds(check, s.get("mtu_min"), s.get("mtu_max"))
     # Each list merged once; every rule below reads these.
     node_merged = ipranges.merge_spans(node_ranges)
     service_merged = ipranges.merge_spans(service_ranges)
@@ -532,7 +566,7 @@ def check_compute_network(settings):
     check_service_ips_miss_nodes(check, service_ranges, nodes)
     check_gateway(check, gateway, subnet)
     check_dns_servers(check, dns_servers)
-    check_mtu(check, mtu, s.get("mtu_min") or 1400, s.get("mtu_max") or 1500)
+    check_mtu(check, mtu, mtu_min, mtu_max)
     check_vlan(check, vlan_id)
     peers = check_bgp_peers(check, s.get("bgp_peers"))
     check_load_balancer_ips(check, requested, service_merged)

@@ -36,7 +36,7 @@ except ImportError:  # reported by the module through ipranges.HAS_NETADDR
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import corefile as cf
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, k8s_names, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, finding, warning
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.release_version import major_minor
 
@@ -102,10 +102,13 @@ HOSTS_OPTIONS = frozenset(["ttl", "no_reverse", "reload", "fallthrough", "fallth
 NO_HOSTS_FILE = "/dev/null"
 HOSTS_PREFIX_OPTIONS = frozenset(["no-reverse", "md5", "MD5", "sha1", "SHA1", "sha224", "sha512"])
 
-_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
-_CLUSTER_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_ZONE_TEXT = re.compile(r"^[A-Za-z0-9_.*-]+$")
-_SCHEME = re.compile(r"^([A-Za-z0-9_]+)://(.*)$")
+_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\Z")
+_CLUSTER_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+_ZONE_TEXT = re.compile(r"[A-Za-z0-9_.*-]+\Z")
+# An environment placeholder, whole: {$NAME} or {%NAME%} (CoreDNS's Windows form).
+_PLACEHOLDER = re.compile(r"(\{\$[A-Za-z_][A-Za-z0-9_]*\}|\{%[A-Za-z_][A-Za-z0-9_]*%\})\Z")
+_UPSTREAM_TEXT = re.compile(r"[A-Za-z0-9_.:/\[\]%@+=,~-]+\Z")
+_SCHEME = re.compile(r"([A-Za-z0-9_]+)://(.*)\Z", re.DOTALL)
 
 
 def kubeadm_default(cluster_domain=DEFAULT_CLUSTER_DOMAIN, kubernetes_version=None):
@@ -225,8 +228,13 @@ def parse_upstream(text):
     Forms CoreDNS accepts: ``IP``, ``IP:port``, ``[IPv6]:port``, each optionally behind
     ``dns://`` or ``tls://``, or a resolv.conf-style file path. Raises UpstreamError otherwise.
     """
-    if cf.is_placeholder(text):
+    if not isinstance(text, string_types) or not text.strip():
+        raise UpstreamError("%r: an upstream cannot be empty" % (text,))
+    if _PLACEHOLDER.match(text):
         return "placeholder", None
+    # One Corefile token: what would split it, quote it or open a block is never an upstream.
+    if not _UPSTREAM_TEXT.match(text):
+        raise UpstreamError("%r holds a character no upstream (IP[:port] or file path) has" % (text,))
     host = text
     match = _SCHEME.match(text)
     if match:
@@ -405,6 +413,13 @@ def normalize_inputs(cluster_domain=None, forwarders=None, stub_domains=None, ho
             if not names or bad:
                 found.append(finding("hosts_entry_invalid", field, "names must be DNS names, got %r"
                                      % (item.get("names"),)))
+                continue
+            # The hosts block sits ahead of the kubernetes plugin: a name in the cluster domain
+            # would answer for a Service or Pod name in every namespace of the cluster.
+            inside = [n for n in names if covers(normalize_zone(domain), normalize_zone(n))]
+            if inside:
+                found.append(finding("hosts_in_cluster_domain", field, "%s lies in the cluster domain %s, whose names"
+                                     " only the kubernetes plugin may answer" % (inside[0], domain)))
                 continue
             entries.append((str(ip), names))
     settings = {"cluster_domain": domain, "forwarders": fwd, "stub_domains": stubs, "hosts": entries}
@@ -611,15 +626,22 @@ def _root_server(tree):
     return None
 
 
-def _server_for(tree, zone):
+def _servers_by_zone(tree):
+    """``{zone: server}`` of the plain DNS server blocks on port 53, the first block of a zone winning.
+
+    Built once per merge: looking each stub zone up by a scan of every block made thousands of
+    stub domains cost quadratic time.
+    """
+    found = {}
     for server in tree.servers:
         for key in server.keys:
             try:
-                if parse_server_address(key).key == ("dns", zone, 53):
-                    return server
+                address = parse_server_address(key)
             except cf.CorefileError:
                 continue
-    return None
+            if address.scheme == "dns" and address.port == 53:
+                found.setdefault(address.zone, server)
+    return found
 
 
 def _upstream_directive(block, zones):
@@ -676,14 +698,16 @@ def entries_by_zone(entries, zones):
 def _merge_stubs(tree, stubs, hosts=None):
     wanted = set()
     in_zones = entries_by_zone(hosts, [zone for _display, zone, _servers in stubs])
+    by_zone = _servers_by_zone(tree)
     for display, zone, servers in stubs:
         wanted.add(zone)
-        server = _server_for(tree, zone)
+        server = by_zone.get(zone)
         if server is None:
             children = [cf.new_directive("errors"), cf.new_directive("cache", ["30"]),
                         cf.new_directive("forward", ["."] + servers)]
-            tree.append_server(cf.new_server(["%s:53" % display], children), comments=[MARKER])
-            server = _server_for(tree, zone)
+            by_zone[zone] = cf.new_server(["%s:53" % display], children)
+            tree.append_server(by_zone[zone], comments=[MARKER])
+            server = by_zone[zone]
         else:
             _set_upstreams(tree, server, (".", zone), servers)
         _merge_hosts(tree, server, in_zones.get(zone, []))
@@ -898,7 +922,18 @@ def settings_from(params):
     found = []
     network = params.get("compute_network") or {}
     domain = params.get("cluster_domain") or network.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN
-    forwarders = ipranges.split_list(params.get("forwarders"))
+    raw = params.get("forwarders")
+    if isinstance(raw, list) and any(not item or not str(item).strip() for item in raw):
+        # Dropped quietly, an empty entry would let the compute network's servers stand in.
+        found.append(finding("forward_invalid_upstream", "forwarders", "an entry of forwarders is empty"))
+    for field, default, problem_of, what in (("namespace", "kube-system", k8s_names.label_problem, "namespace name"),
+                                             ("configmap_name", "coredns", k8s_names.subdomain_problem,
+                                              "ConfigMap name")):
+        value = params.get(field)
+        problem = problem_of(default if value is None else value, what)
+        if problem:
+            found.append(finding("coredns_name_invalid", field, problem))
+    forwarders = ipranges.split_list(raw)
     if not forwarders:
         servers = network.get("dns_servers")
         if servers is not None and not isinstance(servers, (list, str)):
@@ -934,7 +969,8 @@ def config_run(params, files, show_diff):
     base = params.get("corefile") or ""
     is_live = params.get("corefile_live", True) is not False
     origin = "live" if is_live else "given"
-    namespace, name = params.get("namespace") or "kube-system", params.get("configmap_name") or "coredns"
+    namespace = "kube-system" if params.get("namespace") is None else params["namespace"]
+    name = "coredns" if params.get("configmap_name") is None else params["configmap_name"]
     resources = [configmap(text, namespace, name)]
     result = dict(
         corefile=text,
@@ -952,9 +988,11 @@ def config_run(params, files, show_diff):
     dest = params.get("dest")
     if dest:
         # type=path has already expanded ~ and variables
-        result["changed"], dest_diff = manifest_file.write_text(files, dest, manifest_file.dump_resources(resources))
+        result["changed"], dest_diff = manifest_file.write_or_refuse(files, dest, manifest_file.dump_resources(resources),
+                                                                     found)
         result["dest"] = os.path.abspath(dest)
-        diffs.append(dest_diff)
+        if dest_diff:
+            diffs.append(dest_diff)
     if show_diff:
         result["diff"] = diffs if dest else diffs[0]
     return result, found

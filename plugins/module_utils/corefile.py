@@ -82,6 +82,10 @@ class Token(object):
         return "Token(%r, line=%r)" % (self.text, self.line)
 
 
+# Deepest nesting of blocks the parser takes.
+MAX_DEPTH = 32
+
+
 def is_placeholder(value):
     """True when ``value`` holds an environment placeholder CoreDNS replaces at start-up."""
     return "{$" in value or "{%" in value
@@ -308,7 +312,10 @@ class Corefile(object):
 
     def indent_unit(self):
         """The indentation of directives in server blocks, learnt from the file (4 spaces by default)."""
-        for server in self.servers:
+        # A walk, not self.servers: appending thousands of blocks asks this each time.
+        for server in self.items:
+            if not isinstance(server, ServerBlock) or isinstance(server, Snippet):
+                continue
             if server.block.open is not None and server.items:
                 indent = indentation(server.items[0].head[0])
                 if indent:
@@ -352,6 +359,7 @@ def indentation(token):
 
 class _Parser(object):
     def __init__(self, tokens):
+        self.depth = 0
         self.tokens = tokens
         self.pos = 0
 
@@ -434,6 +442,11 @@ class _Parser(object):
             self.pos += 1
 
     def block(self, open_token, server_level):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            # CoreDNS's plugins nest two or three deep; far deeper is hostile or broken input,
+            # and the parser (and every walk of the tree) would run out of stack on it.
+            raise CorefileError("corefile_too_deep", "blocks nest deeper than %d levels" % MAX_DEPTH, open_token.line)
         items = []
         while True:
             token = self.peek()
@@ -442,6 +455,7 @@ class _Parser(object):
                                     "the '{' opened here is never closed", open_token.line)
             if token.value == "}":
                 self.pos += 1
+                self.depth -= 1
                 return Block(open_token, items, token)
             items.append(self.directive(server_level=server_level))
 

@@ -66,6 +66,11 @@ def split_list(value):
     for item in items:
         if item is None:
             continue
+        if isinstance(item, (list, tuple, set, dict)):
+            # Never str() a container: a deeply nested one would exhaust the stack. As a part it
+            # fails to parse like any other text that is no address, with a code.
+            result.append("(a %s of %d items)" % (type(item).__name__, len(item)))
+            continue
         for part in str(item).split(","):
             part = part.strip()
             if part:
@@ -77,7 +82,8 @@ _IPV4 = struct.Struct(">I")
 _LEADING_ZERO = re.compile(r"(?:^|\.)0[0-9]")
 # Two dotted quads without leading zeros (inet_pton then refuses octets above 255).
 _QUAD = r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}"
-_IPV4_RANGE = re.compile(r"(%s)\s*-\s*(%s)\Z" % (_QUAD, _QUAD))
+# Spaces only around the dash: a newline or tab inside a value is refused (see _text).
+_IPV4_RANGE = re.compile(r"(%s) *- *(%s)\Z" % (_QUAD, _QUAD))
 _pton, _INET = socket.inet_pton, socket.AF_INET
 _IPV4_BITS = 32
 
@@ -106,7 +112,7 @@ def format_address(value, version=4):
 
 def address_value(text):
     """One address as ``(version, integer)``, with parse_address's errors."""
-    text = str(text).strip()
+    text = _text(text)
     value = _ipv4_value(text) if text else None
     if value is not None:
         return 4, value
@@ -116,7 +122,7 @@ def address_value(text):
 
 def network_value(text, require_network=True):
     """A CIDR as ``(version, first, last, prefix)``, with parse_network's errors."""
-    text = str(text).strip()
+    text = _text(text)
     address_part, _slash, prefix_text = text.partition("/")
     value = _ipv4_value(address_part.strip()) if _slash else None
     if value is None or not (prefix_text.isdigit() and prefix_text.isascii()) or int(prefix_text) > _IPV4_BITS:
@@ -131,9 +137,21 @@ def network_value(text, require_network=True):
     return 4, first, first | host_bits, prefix
 
 
+# Control characters (a newline, a NUL) inside a value: trimmed at its ends, refused within.
+_CONTROL = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _text(text):
+    """``text`` trimmed, refusing a control character inside it (``10.0.0.1\n-10.0.0.5``)."""
+    text = str(text).strip()
+    if _CONTROL.search(text):
+        raise AddressError("invalid_address", "%r holds a control character" % text)
+    return text
+
+
 def parse_address(text):
     """One IP address, in canonical form only (no ``10.1`` shorthand)."""
-    text = str(text).strip()
+    text = _text(text)
     if not text:
         raise AddressError("invalid_address", "empty value is not an IP address")
     try:
@@ -144,7 +162,7 @@ def parse_address(text):
 
 def parse_network(text, require_network=True):
     """A CIDR network. With ``require_network``, host bits must be zero."""
-    text = str(text).strip()
+    text = _text(text)
     if "/" not in text:
         raise AddressError("invalid_address", "%r is not a CIDR (expected address/prefix)" % text)
     address_text, prefix_text = text.split("/", 1)
@@ -166,7 +184,7 @@ def parse_network(text, require_network=True):
 
 def parse_range(text, require_network=True):
     """One ``IPRange`` from a range, a CIDR or a single address."""
-    text = str(text).strip()
+    text = _text(text)
     if "-" in text:
         start_text, end_text = [part.strip() for part in text.split("-", 1)]
         start, end = parse_address(start_text), parse_address(end_text)
@@ -185,7 +203,7 @@ def parse_range(text, require_network=True):
 
 def span_of(text, require_network=True):
     """``(version, first, last)`` of a range, a CIDR or one address: parse_range in integers."""
-    text = str(text).strip()
+    text = _text(text)
     if "-" in text:
         start_text, _dash, end_text = text.partition("-")
         start_text, end_text = start_text.strip(), end_text.strip()

@@ -25,7 +25,7 @@ import re
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, k8s_names, manifest_file, probe
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import errors_of, finding, warning
 
@@ -52,11 +52,7 @@ PEER_KEYS = ("name", "peer_address", "peer_asn", "my_asn", "password", "password
 # BGP carries the hold time in 16 bits; below 3 s (other than 0, "no keepalives") RFC 4271 refuses it.
 HOLD_TIME_MAX = 65535
 
-_DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN = re.compile(r"^%s(\.%s)*$" % (_DNS1123_LABEL, _DNS1123_LABEL))
-_LABEL = re.compile(r"^%s$" % _DNS1123_LABEL)
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
 
 
 class _Findings(object):
@@ -74,14 +70,24 @@ class _Findings(object):
 # Names and small values
 # ---------------------------------------------------------------------------
 
-def is_subdomain(name):
-    """A Kubernetes object name (DNS-1123 subdomain)."""
-    return isinstance(name, string_types) and 0 < len(name) <= 253 and bool(_SUBDOMAIN.match(name))
+is_subdomain = k8s_names.is_subdomain
+is_label = k8s_names.is_label
 
 
-def is_label(name):
-    """A namespace name (DNS-1123 label)."""
-    return isinstance(name, string_types) and 0 < len(name) <= 63 and bool(_LABEL.match(name))
+def secrets_notice(password_secrets):
+    """Comment lines that head a manifest whose BGP peers refer to Secrets it does not hold.
+
+    The password never passes through the renderer, so whoever applies the file must create the
+    Secrets first; the file says which, and how, without any value.
+    """
+    if not password_secrets:
+        return ""
+    lines = ["# This file does NOT contain the Secrets its BGP peers refer to for their passwords.",
+             "# Create each before applying it (type kubernetes.io/basic-auth, key password), e.g.:"]
+    for secret in password_secrets:
+        lines.append("#   kubectl -n %s create secret generic %s --type=kubernetes.io/basic-auth "
+                     "--from-literal=password=... (peer %s)" % (secret["namespace"], secret["name"], secret["peer"]))
+    return "\n".join(lines) + "\n"
 
 
 def password_secret_name(peer_name):
@@ -274,8 +280,13 @@ def check_pools_against_network(found, pools, compute_network, protocol):
                 if ipranges.overlaps(address_range, address):
                     found.error("reserved_address", field, "%s in pool %r includes the gateway %s"
                                 % (rendered, pool["name"], _describe(address)))
-            if protocol == "layer2" and subnet and address_range.version == subnet[0].version \
-                    and not ipranges.contains(subnet[0], address_range):
+            if protocol == "layer2" and subnet and address_range.version != subnet[0].version:
+                found.error("service_ips_outside_subnet", field,
+                            "%s in pool %r is IPv%d, the compute subnet %s is IPv%d: in layer2 mode nodes answer "
+                            "only for addresses on their own segment" % (
+                                rendered, pool["name"], address_range.version, ipranges.range_to_cidrs(subnet)[0],
+                                subnet[0].version))
+            elif protocol == "layer2" and subnet and not ipranges.contains(subnet[0], address_range):
                 found.error("service_ips_outside_subnet", field,
                             "%s in pool %r is outside the compute subnet %s: in layer2 mode nodes answer ARP "
                             "only for addresses on their own segment" % (
@@ -285,15 +296,6 @@ def check_pools_against_network(found, pools, compute_network, protocol):
 # ---------------------------------------------------------------------------
 # Layer 2 and BGP options
 # ---------------------------------------------------------------------------
-
-def _label_key_valid(key):
-    if not isinstance(key, string_types) or not key:
-        return False
-    prefix, _sep, name = key.rpartition("/")
-    if prefix and not (len(prefix) <= 253 and _SUBDOMAIN.match(prefix)):
-        return False
-    return 0 < len(name) <= 63 and bool(_LABEL_NAME.match(name))
-
 
 def normalise_node_selectors(found, value):
     """A dict of labels (one selector) or a list of them (any matches) -> list of matchLabels dicts."""
@@ -312,16 +314,17 @@ def normalise_node_selectors(found, value):
             continue
         good = True
         for key, label_value in labels.items():
-            if not _label_key_valid(key):
-                found.error("metallb_node_selector_invalid", field, "%r is not a valid label key" % (key,))
+            key_problem = k8s_names.label_key_problem(key)
+            if key_problem:
+                found.error("metallb_node_selector_invalid", field, key_problem)
                 good = False
             elif not isinstance(label_value, string_types):
                 found.error("metallb_node_selector_invalid", field,
                             "label %s: value %r must be a string (quote it)" % (key, label_value))
                 good = False
-            elif len(label_value) > 63 or not _LABEL_NAME.match(label_value):
+            elif k8s_names.label_value_problem(label_value):
                 found.error("metallb_node_selector_invalid", field,
-                            "label %s: %r is not a valid label value" % (key, label_value))
+                            "label %s: %s" % (key, k8s_names.label_value_problem(label_value)))
                 good = False
         if good:
             result.append(dict(labels))
@@ -331,10 +334,9 @@ def normalise_node_selectors(found, value):
 def normalise_interfaces(found, value):
     result = []
     for index, name in enumerate(ipranges.split_list(value)):
-        # Linux interface names: at most 15 bytes, no '/', no whitespace.
-        if len(name) > 15 or "/" in name or re.search(r"\s", name):
-            found.error("metallb_interface_invalid", "l2_interfaces[%d]" % index,
-                        "%r is not a network interface name" % (name,))
+        problem = probe.interface_name_problem(name)
+        if problem:
+            found.error("metallb_interface_invalid", "l2_interfaces[%d]" % index, problem)
         else:
             result.append(name)
     return result
@@ -547,7 +549,8 @@ def metallb_config(options):
     found = _Findings()
     protocol = options.get("protocol") or "layer2"
     output = options.get("format") or "crd"
-    namespace = options.get("namespace") or DEFAULT_NAMESPACE
+    namespace = options.get("namespace")
+    namespace = DEFAULT_NAMESPACE if namespace is None else namespace
     compute_network = options.get("compute_network") or {}
     if not isinstance(compute_network, dict):
         found.error("metallb_compute_network_invalid", "compute_network",
@@ -557,8 +560,9 @@ def metallb_config(options):
         found.error("metallb_protocol_invalid", "protocol", "%r is not one of %s" % (protocol, ", ".join(PROTOCOLS)))
     if output not in FORMATS:
         found.error("metallb_format_invalid", "format", "%r is not one of %s" % (output, ", ".join(FORMATS)))
-    if not is_label(namespace):
-        found.error("metallb_namespace_invalid", "namespace", "%r is not a valid namespace name" % (namespace,))
+    namespace_problem = k8s_names.label_problem(namespace, "namespace name")
+    if namespace_problem:
+        found.error("metallb_namespace_invalid", "namespace", namespace_problem)
 
     raw_pools = options.get("pools")
     if not raw_pools:
@@ -643,17 +647,20 @@ def options_from_params(params):
 def config_run(params, files, show_diff):
     """One run of the metallb_config module from its validated options: ``(result, findings)``.
 
-    ``files`` writes ``dest`` (see manifest_file.write_text). The diff of ``dest`` is always
-    returned; Ansible shows it only with --diff.
+    ``files`` writes ``dest`` (see manifest_file.write_text). The diff of ``dest`` comes back
+    only with --diff: a diff returned on every run would carry the file's old text into every log.
     """
-    del show_diff
     rendered = metallb_config(options_from_params(params))
     result = dict(changed=False, resources=rendered["resources"], orphaned=rendered["orphaned"],
-                  password_secrets=rendered["password_secrets"])
+                  password_secrets=rendered["password_secrets"],
+                  secrets_notice=secrets_notice(rendered["password_secrets"]))
     dest = params.get("dest")
     if dest and not errors_of(rendered["findings"]):
         # type=path has already expanded ~ and variables
-        result["changed"], result["diff"] = manifest_file.write_text(
-            files, dest, manifest_file.dump_resources(rendered["resources"]))
+        text = result["secrets_notice"] + manifest_file.dump_resources(rendered["resources"])
+        changed, diff = manifest_file.write_or_refuse(files, dest, text, rendered["findings"])
+        result["changed"] = changed
+        if diff and show_diff:
+            result["diff"] = diff
         result["dest"] = os.path.abspath(dest)
     return result, rendered["findings"]

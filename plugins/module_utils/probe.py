@@ -81,6 +81,9 @@ def parse_item(text):
     A CIDR of /30 or wider loses its network and broadcast addresses: no host answers there,
     and ping refuses a broadcast target. Explicit ranges are taken as written.
     """
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
+        # Trimmed at its ends by split_list; inside, a newline or NUL is never part of an address.
+        raise _BadAddress("invalid_address", "%r holds a control character" % (text,))
     if "-" in text:
         start_text, end_text = text.split("-", 1)
         try:
@@ -161,8 +164,10 @@ def addresses(intervals):
 
 def interface_name_problem(name):
     """Why ``name`` cannot be a Linux interface name, or None."""
-    if not name:
+    if not isinstance(name, text_type) or not name:
         return "the interface name is empty"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        return "%r holds a control character; no interface is named so" % (name,)
     if len(name) > _IFNAME_MAX:
         return "%r is longer than %d characters, the Linux limit for interface names" % (name, _IFNAME_MAX)
     if name in (".", "..") or name.startswith("-") or any(c in name for c in "/:") or any(c.isspace() for c in name):

@@ -39,6 +39,11 @@ options:
     description:
       - Text to write as it is, for a manifest templated elsewhere.
     type: str
+  header:
+    description:
+      - Comment lines written before the objects (each line not starting with C(#) gets C(# ) put before it),
+        such as the C(secrets_notice) of M(edgeops.k8s_network.metallb_config).
+    type: str
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -50,6 +55,9 @@ attributes:
     description: Shows the old and new text of I(dest).
 notes:
   - Exactly one of I(resources) and I(content) is needed.
+  - A I(dest) that is a symbolic link leaving its folder, or that is not a regular file (a directory, a FIFO),
+    is refused with C(dest_symlink_escapes) or C(dest_not_regular_file); an unwritable one with
+    C(dest_unwritable), also in check mode, so a check-mode run tells ahead whether the write would go through.
 requirements:
   - PyYAML
 """
@@ -81,24 +89,28 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
     resources=dict(type="list", elements="dict"),
     content=dict(type="str"),
+    header=dict(type="str"),
 )
 VALIDATOR_OPTIONS = dict(mutually_exclusive=[["resources", "content"]], required_one_of=[["resources", "content"]])
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True,
-                           **VALIDATOR_OPTIONS)
+    module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True, **VALIDATOR_OPTIONS)
     if not manifest_file.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
-    result, _findings = manifest_file.file_run(module.params, module, module._diff)
+    result, findings = manifest_file.file_run(module.params, module, module._diff)
+    if findings:
+        report(module, findings, **result)
     module.exit_json(**result)
 
 

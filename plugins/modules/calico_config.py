@@ -204,7 +204,8 @@ notes:
     C(calico_pool_overlap), C(calico_extra_pool), C(calico_immutable_change), C(calico_migration_pending),
     C(calico_migration_temporary_cidr_required), C(calico_migration_temporary_cidr_invalid),
     C(calico_install_mode_mismatch), C(calico_live_invalid), C(calico_version_invalid),
-    C(calico_version_unsupported). See docs/codes.md."
+    C(calico_version_unsupported), C(calico_pool_name_invalid), C(dest_symlink_escapes), C(dest_not_regular_file),
+    C(dest_unwritable), C(file_too_large). See docs/codes.md."
 requirements:
   - netaddr
   - PyYAML (for I(dest))
@@ -382,9 +383,10 @@ release_resources:
             data: {veth_mtu: "1480"}}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
 ARGUMENT_SPEC = dict(
@@ -416,7 +418,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
+    module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
     if (module.params["dest"] or module.params["release_manifest"]) and not manifest_file.HAS_YAML:

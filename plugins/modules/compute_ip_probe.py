@@ -211,10 +211,10 @@ findings:
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import probe
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, report
 
 ARGUMENT_SPEC = dict(
@@ -341,7 +341,7 @@ def check_interface(module, ip, interface):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True)
     # LC_ALL=C keeps the tools' output in the English the parsers expect.
     module.run_command_environ_update = dict(LANG="C", LC_ALL="C", LC_MESSAGES="C")
     params = module.params

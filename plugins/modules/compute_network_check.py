@@ -201,7 +201,8 @@ notes:
     C(load_balancer_ip_outside_pool), C(service_cidr_too_large), C(service_cidr_too_small), C(pod_cidr_too_small),
     C(gateway_outside_subnet), C(dns_server_loopback), C(mtu_out_of_range), C(vlan_id_invalid),
     C(bgp_asn_invalid), C(node_interface_missing), C(node_subnet_mismatch), C(node_mtu_mismatch),
-    C(duplicate_node_address), C(address_in_use), C(cluster_domain_invalid)."
+    C(duplicate_node_address), C(address_in_use), C(cluster_domain_invalid), C(node_count_invalid),
+    C(mtu_bounds_invalid), C(calico_block_size_invalid)."
 requirements:
   - netaddr (on the controller; on the task's host only where the controller lacks it)
 attributes:
@@ -375,9 +376,10 @@ compute_network:
       sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_outcome
 
 ARGUMENT_SPEC = dict(
@@ -421,7 +423,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
     result, warnings = check_outcome(dict(module.params))

@@ -147,7 +147,9 @@ notes:
     C(cluster_domain_not_served), C(cluster_domain_invalid), C(stub_domain_invalid),
     C(hosts_entry_invalid), C(coredns_compute_network_invalid), C(hosts_name_shadowed),
     C(stub_domain_reverse_overlap), C(coredns_kubernetes_version_invalid),
-    C(coredns_kubernetes_version_unsupported)."
+    C(coredns_kubernetes_version_unsupported), C(hosts_in_cluster_domain), C(corefile_too_deep),
+    C(coredns_name_invalid), C(dest_symlink_escapes), C(dest_not_regular_file), C(dest_unwritable),
+    C(file_too_large)."
   - CoreDNS has no dry-run mode, so these checks are the last line of defence. A Corefile that the
     C(reload) plugin refuses silently becomes a CrashLoopBackOff at the next pod restart.
 requirements:
@@ -229,9 +231,10 @@ dest:
   sample: /srv/bundle/50-coredns.yaml
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns, ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
 ARGUMENT_SPEC = dict(
@@ -254,7 +257,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
+    module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
     if module.params["dest"] and not manifest_file.HAS_YAML:

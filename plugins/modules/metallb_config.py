@@ -137,6 +137,9 @@ options:
   dest:
     description:
       - File to write the objects to, as multi-document YAML in apply order. Written only when its text changes.
+      - When BGP peers refer to password Secrets, the file starts with comment lines naming those Secrets and
+        saying that the file does not contain them.
+      - A symbolic link that leaves its folder, or a path that is not a regular file, is refused.
     type: path
 extends_documentation_fragment:
   - ansible.builtin.files
@@ -150,7 +153,8 @@ notes:
     C(metallb_peer_name_duplicate), C(bgp_asn_invalid), C(metallb_hold_time_invalid),
     C(metallb_password_secret_invalid), C(metallb_password_unsupported), C(metallb_password_secret_required),
     C(metallb_bgp_peers_missing), C(metallb_bgp_peers_unused), C(metallb_assigned_invalid),
-    C(metallb_ips_orphaned)."
+    C(metallb_ips_orphaned), C(dest_symlink_escapes), C(dest_not_regular_file), C(dest_unwritable),
+    C(file_too_large)."
 requirements:
   - netaddr
   - PyYAML
@@ -227,6 +231,13 @@ orphaned:
   type: list
   elements: dict
   sample: [{"namespace": "shop", "name": "web", "ip": "192.168.10.130"}]
+secrets_notice:
+  description:
+    - Comment lines naming the Secrets of I(password_secrets) and saying that the objects do not contain them;
+      written at the top of I(dest), and for M(edgeops.k8s_network.bundle_file)'s I(header). Empty without them.
+  returned: always
+  type: str
+  sample: "# This file does NOT contain the Secrets its BGP peers refer to for their passwords.\n"
 password_secrets:
   description:
     - The Secrets the BGP peers refer to, which the caller must create (never the password itself).
@@ -249,13 +260,14 @@ dest:
   sample: /srv/bundle/40-metallb.yaml
 diff:
   description: Old and new text of I(dest).
-  returned: when I(dest) is set
+  returned: when I(dest) is set, in diff mode
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file, metallb
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
 ARGUMENT_SPEC = dict(
@@ -287,7 +299,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
+    module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
     if not manifest_file.HAS_YAML:

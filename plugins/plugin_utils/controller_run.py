@@ -30,6 +30,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import CHECK_ERRORS, argument_failure
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import failure_message, warning_lines
 
 # File options only AnsibleModule applies (SELinux, chattr) or that change how it writes.
@@ -56,7 +57,10 @@ def validate_task_args(task, argument_spec, **validator_options):
     item, and tagged strings cost it many times more to pickle.
     """
     task.args = plain_args(task.args)
-    validation = ArgumentSpecValidator(argument_spec, **validator_options).validate(task.args)
+    try:
+        validation = ArgumentSpecValidator(argument_spec, **validator_options).validate(task.args)
+    except CHECK_ERRORS as error:
+        return None, (), argument_failure(error)[0]
     if validation.error_messages:
         msg = validation.errors.msg
         if isinstance(validation.errors[0], UnsupportedError):

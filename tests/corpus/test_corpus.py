@@ -17,6 +17,7 @@ playbooks/render.yml themselves, one site per run.
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,8 +30,11 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CASES = sorted(glob.glob(os.path.join(HERE, "cases", "*.yml")))
-ROLES = ("compute_network", "calico", "metallb", "coredns")
-BUNDLE_FILES = ("20-calico.yaml", "40-metallb.yaml", "50-coredns.yaml")
+ROLES = ("compute_network", "calico", "metallb", "coredns", "verify")
+BUNDLE_FILES = ("20-calico.yaml", "40-metallb.yaml", "50-coredns.yaml", "90-verify.yaml")
+# A failed task without findings (a filter, a role's fail task) gives its code at the start of its
+# message, or, for a filter, where Ansible quotes the filter's own message ("... failed: <code>: ").
+MESSAGE_CODE = re.compile(r"(?:^|failed: )\[?([a-z][a-z0-9_]*)\]?: ")
 TRACEBACK = "Traceback (most recent call last)"
 # A password some cases give a BGP peer: it must never show in any output.
 SECRET = "s3cret-not-printed"
@@ -99,7 +103,12 @@ def _run(playbook, inventory, workdir, results):
 
 
 def _codes(entries):
-    return set(f["code"] for entry in entries for f in entry["findings"])
+    codes = set(f["code"] for entry in entries for f in entry["findings"])
+    for entry in entries:
+        match = MESSAGE_CODE.search(entry["msg"]) if entry["status"] == "failed" and not entry["findings"] else None
+        if match:
+            codes.add(match.group(1))
+    return codes
 
 
 def _documented_codes():
@@ -191,7 +200,8 @@ def test_case(corpus_run, path):
     # and neither the refusing renderer's file nor any later one otherwise.
     bundle = os.path.join(corpus_run["workdir"], "bundles", name)
     order = ["edgeops.k8s_network.compute_network_check", "edgeops.k8s_network.calico_config",
-             "edgeops.k8s_network.metallb_config", "edgeops.k8s_network.coredns_config"]
+             "edgeops.k8s_network.metallb_config", "edgeops.k8s_network.coredns_config",
+             "edgeops.k8s_network.verify_config", "edgeops.k8s_network.compute_ip_probe", "ansible.builtin.set_fact"]
     step = order.index(failed[0]["action"])
     if step == 0:
         assert not os.path.exists(bundle)
@@ -221,12 +231,12 @@ def _refusing_step(entries):
 
 
 LATE = [p for p in REAL if _load(p)["real"] == "render" and _load(p)["expect"]
-        and _name(p).split("_")[0] in ("metallb", "coredns")]
+        and _name(p).split("_")[0] in ("metallb", "coredns", "verify")]
 
 
 @pytest.mark.parametrize("path", LATE, ids=[_name(p) for p in LATE])
 def test_render_playbook_leaves_no_partial_bundle(corpus_run, path):
     proc, results, bundle = corpus_run["real"][_name(path)]
     assert proc.returncode == 2
-    assert _refusing_step(results["edge-1"]) in (["metallb_config"], ["coredns_config"])
+    assert _refusing_step(results["edge-1"]) in (["metallb_config"], ["coredns_config"], ["verify_config"])
     assert not os.path.exists(bundle) or os.listdir(bundle) == []

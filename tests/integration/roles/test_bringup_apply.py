@@ -242,6 +242,18 @@ def test_a_metallb_speaker_that_never_comes_stops_the_bringup(emulated_api_facto
     assert [e for e in writes(api) if e["name"] == "coredns"] == []
 
 
+@pytest.mark.parametrize("bad", [{"metallb_apply_retries": "abc"}, {"coredns_ready_timeout": "soon"},
+                                 {"verify_enabled": True, "verify_namespace": "x\n---\nkind: Secret"}],
+                         ids=["metallb_argument", "coredns_argument", "verify_namespace"])
+def test_nothing_is_sent_when_a_later_role_refuses_its_settings(emulated_api_factory, site, bad):
+    """Issue 14 defect 2: a later role's argument or renderer refuses before Calico is applied."""
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    run = bringup(api, site, **bad)
+    assert run.rc != 0
+    assert "[role_argument_invalid]" in run.stdout or "[verify_namespace_invalid]" in run.stdout, run.stdout[-3000:]
+    assert writes(api) == []
+
+
 def test_calico_guard_stops_a_pool_cidr_change_unless_allowed(emulated_api_factory, site):
     live = {"apiVersion": "operator.tigera.io/v1", "kind": "Installation", "metadata": {"name": "default"},
             "spec": {"calicoNetwork": {"ipPools": [{"name": "default-ipv4-ippool", "cidr": "10.244.0.0/16",

@@ -6,6 +6,7 @@ Shared by the action plugin tests, which hold both answers to the same inputs si
 import json
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 from ansible.playbook.play_context import PlayContext
 
@@ -15,7 +16,7 @@ from unittest.mock import MagicMock
 def module_result(capsys, monkeypatch, module, args, check_mode=False, diff=False):
     """What module.main() prints for ``args``, with the texts it passed to warn() as ``warnings``."""
     shown = []
-    monkeypatch.setattr(module.AnsibleModule, "warn", lambda self, text: shown.append(text))
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, text: shown.append(text))
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     with patch_module_args(args):
         with pytest.raises(SystemExit):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.edgeops.k8s_network.plugins.modules import compute_network_check
@@ -50,7 +51,7 @@ def test_fail_on_error_false_returns_findings(capsys):
 
 def test_warnings_shown_and_strict_fails(capsys, monkeypatch):
     shown = []
-    monkeypatch.setattr(compute_network_check.AnsibleModule, "warn", lambda self, text: shown.append(text))
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, text: shown.append(text))
     result = run(capsys, dict(GOOD, external_service_ips=""))
     assert not result.get("failed")
     assert [text.split()[0] for text in shown] == ["[service_ips_empty]"]

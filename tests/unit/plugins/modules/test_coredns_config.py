@@ -7,6 +7,7 @@ import stat
 
 import kubernetes_validate
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
@@ -133,7 +134,7 @@ def test_dest_changes_when_the_settings_change(capsys, tmp_path):
 
 def test_legacy_corefile_warns_but_renders(capsys, monkeypatch):
     warned = []
-    monkeypatch.setattr(coredns_config.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, text: warned.append(text))
     result = run(capsys, corefile=read("kubeadm-1.13.Corefile"), forwarders="10.0.0.2")
     assert not result.get("failed")
     assert codes(result) == ["corefile_legacy_directive"]

@@ -152,7 +152,7 @@ def test_orphan_guard_fails_and_allow_flag_lets_it_pass(capsys, warned):
 
 def test_dest_written_once_then_unchanged(capsys, tmp_path):
     dest = tmp_path / "bundle" / "40-metallb.yaml"
-    first = result_of(capsys, compute_network=dict(NETWORK, bgp_peers=[]), dest=str(dest))
+    first = result_of(capsys, compute_network=dict(NETWORK, bgp_peers=[]), dest=str(dest), _ansible_diff=True)
     assert first["changed"] is True
     assert first["dest"] == str(dest)
     assert list(yaml.safe_load_all(dest.read_text())) == first["resources"]

@@ -1,0 +1,17 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to edgeops.k8s_network
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""verify_config in the controller's Python (see plugin_utils/controller_run.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import verify
+from ansible_collections.edgeops.k8s_network.plugins.modules.verify_config import ARGUMENT_SPEC
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.controller_run import ControllerRunAction
+
+
+class ActionModule(ControllerRunAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    RUN = staticmethod(verify.config_run)
