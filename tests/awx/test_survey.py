@@ -15,6 +15,7 @@ that validates the options, records them and stops. The test reads what each mod
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,10 +71,16 @@ def role_specs():
 
 
 def role_defaults():
+    """The roles' defaults as a run without other variables sees them: a default that follows an
+    older name (`{{ calico_block_size | default(26) }}`) is that name's default, or its fallback."""
     values = {}
     for path in sorted(glob.glob(os.path.join(ROOT, "roles", "*", "defaults", "main.yml"))):
         with open(path) as handle:
             values.update(yaml.safe_load(handle) or {})
+    for name, value in values.items():
+        follows = re.fullmatch(r"\{\{ *(\w+) *\| *default\((\w+)\) *\}\}", str(value))
+        if follows:
+            values[name] = values.get(follows.group(1), yaml.safe_load(follows.group(2)))
     return values
 
 
