@@ -26,7 +26,9 @@ SECRET = "controller-secret-7d1e"
 
 def render(tmp_path, bundle, *args, timeout=300):
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", EXAMPLE,
-               os.path.join(REPO, "playbooks", "render.yml"), "-e", "k8s_network_bundle_dir=%s" % bundle] + list(args)
+               os.path.join(REPO, "playbooks", "render.yml"), "-e", "k8s_network_bundle_dir=%s" % bundle,
+               # Tests send traffic to loopback only: no release manifest is downloaded.
+               "-e", "k8s_network_manifest_download=false"] + list(args)
     proc = subprocess.run(command, cwd=REPO, env=ansible_env(str(tmp_path / "scratch")), capture_output=True,
                           text=True, timeout=timeout, check=False)
     return proc.returncode, parse_recap(proc.stdout), proc.stdout + proc.stderr
