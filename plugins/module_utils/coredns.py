@@ -815,15 +815,8 @@ def _hosts_names(server):
 
 def check_hosts_reached(tree, entries):
     """Findings for managed names that a more specific server block takes without answering them."""
-    zones = []
-    for server in tree.servers:
-        for key in server.keys:
-            try:
-                address = parse_server_address(key)
-            except cf.CorefileError:
-                continue
-            if address.scheme == "dns" and address.port == 53:
-                zones.append((address.zone, server))
+    # The first block of a zone wins, as max() below would pick it among blocks of one zone.
+    zones = list(_servers_by_zone(tree).items())
     found = []
     for ip, names in entries or []:
         for name in names:
