@@ -15,6 +15,8 @@ module that requires it and pins those siblings to their published versions inst
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import pwd
@@ -31,6 +33,11 @@ CACHE_ENV = "EDGEOPS_BENCH_CACHE"
 DEFAULT_CACHE = "/var/cache/edgeops-k8s-network"
 
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+# One builder at a time writes into a cache (make test's cluster suite, a `make cluster-build`
+# in another shell, another clone): the others wait on this lock file, then find it built.
+LOCK_NAME = ".build.lock"
+LOCK_POLL = 2.0  # seconds between tries while another build holds the lock
+LOCK_NOTE = 60.0  # seconds between "still waiting" lines
 
 # Exit codes the bench shares with its callers (make, the pytest fixture).
 EXIT_UNAVAILABLE = 3  # no Go, no proxy, or (with --check) not built yet: the suite skips
@@ -288,14 +295,59 @@ def _info_time(info):
     return stamp.split(".")[0].rstrip("Z") + "Z" if stamp else "1970-01-01T00:00:00Z"
 
 
+@contextlib.contextmanager
+def build_lock(cache, log=print):
+    """Hold the cache's build lock (fcntl, released when the holder exits, also when killed);
+    while another process holds it, say so and wait."""
+    os.makedirs(cache, exist_ok=True)
+    path = os.path.join(cache, LOCK_NAME)
+    with open(path, "a+", encoding="utf-8") as handle:
+        started = time.monotonic()
+        noted = None
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if noted is None or time.monotonic() - noted >= LOCK_NOTE:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    log("bench build: waiting for the other build into %s (%s) to finish, %s so far"
+                        % (cache, holder, _fmt(time.monotonic() - started)))
+                    noted = time.monotonic()
+                time.sleep(LOCK_POLL)
+        handle.seek(0)
+        handle.truncate()
+        handle.write("pid %d, since %s\n" % (os.getpid(), time.strftime("%H:%M:%S")))
+        handle.flush()
+        try:
+            yield noted is not None
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build(versions, cache=None, log=print, only=None):
-    """Build every missing binary of the pinned versions; returns {name: path}."""
+    """Build every missing binary of the pinned versions, one builder per cache at a time;
+    returns {name: path}."""
     cache = cache or cache_dir()
     paths = binary_paths(versions, cache)
-    missing = [name for name in missing_binaries(versions, cache) if not only or name in only]
-    if not missing:
+    wanted = [name for name in missing_binaries(versions, cache) if not only or name in only]
+    if not wanted:
         return paths
-    os.makedirs(cache, exist_ok=True)
+    with build_lock(cache, log) as waited:
+        missing = [name for name in missing_binaries(versions, cache) if name in wanted]
+        if waited and not missing:
+            log("bench build: the other build built %s" % ", ".join(wanted))
+        if missing:
+            build_missing(versions, cache, log, missing)
+    return paths
+
+
+def build_missing(versions, cache, log, missing):
+    """Build the named binaries into the cache (the caller holds the build lock)."""
+    paths = binary_paths(versions, cache)
     go = Go(cache, log)
     log("bench build: %s into %s (Go module proxy %s)"
         % (", ".join(missing), cache, go.proxy))
