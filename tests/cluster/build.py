@@ -268,6 +268,123 @@ def wrapper_etcd(go, cache, version):
     return src
 
 
+# --------------------------------------------------------------------------- the Tigera operator
+# github.com/tigera/operator's go.mod replaces its nested module github.com/tigera/operator/api
+# with ./api, and a module's zip never holds a nested module, so the operator cannot be built as
+# published. It is built from a copy of its module source in which that replace names the api
+# module's published version, fetched through the Go module proxy; where the proxy does not serve
+# it (this project's proxy answers 403 for every version of github.com/tigera/operator/api), from
+# a local copy of the api/ folder of the operator's tagged tree, accepted only if its git tree id is
+# the one pinned in versions.env (TIGERA_OPERATOR_API_TREE, `git rev-parse <tag>:api`): exactly
+# what upstream's own build compiles, as its replace points at ./api of the same tree.
+OPERATOR_MODULE = "github.com/tigera/operator"
+OPERATOR_API_MODULE = OPERATOR_MODULE + "/api"
+OPERATOR_API_ENV = "EDGEOPS_TIGERA_OPERATOR_API"
+# Files the operator embeds (go:embed) that its Makefile downloads before building and that are
+# therefore in neither its git tree nor its module: the Istio Helm charts. The bench builds with
+# empty files in their place; only the operator's Istio feature reads them (it then fails to load
+# the chart), and the bench never creates an Istio resource.
+OPERATOR_DOWNLOADED_EMBEDS = ("pkg/render/istio/base.tgz", "pkg/render/istio/istiod.tgz",
+                              "pkg/render/istio/cni.tgz", "pkg/render/istio/ztunnel.tgz")
+
+
+def git_tree_id(path):
+    """The git tree id of a folder as `git rev-parse <commit>:<folder>` gives it for a checkout:
+    files 100644 or 100755 (executable), symlinks 120000, folders 40000, git's entry order."""
+    import hashlib  # pylint: disable=import-outside-toplevel
+
+    def obj(kind, data):
+        return hashlib.sha1(b"%s %d\0" % (kind, len(data)) + data).digest()
+
+    entries = []
+    for name in os.listdir(path):
+        full = os.path.join(path, name)
+        raw = name.encode()
+        if os.path.islink(full):
+            entries.append((raw, b"120000", obj(b"blob", os.readlink(full).encode())))
+        elif os.path.isdir(full):
+            entries.append((raw + b"/", b"40000", bytes.fromhex(git_tree_id(full))))
+        else:
+            with open(full, "rb") as handle:
+                data = handle.read()
+            mode = b"100755" if os.stat(full).st_mode & 0o100 else b"100644"
+            entries.append((raw, mode, obj(b"blob", data)))
+    body = b"".join(b"%s %s\0%s" % (mode, key.rstrip(b"/"), digest) for key, mode, digest in sorted(entries))
+    return obj(b"tree", body).hex()
+
+
+def _required_version(gomod_text, module):
+    match = re.search(r"^[ \t]*(?:require[ \t]+)?%s[ \t]+(v\S+)" % re.escape(module), gomod_text, re.M)
+    return match.group(1) if match else None
+
+
+def _local_api_copy(cache, version, pinned_tree):
+    """The local api/ folder for the operator at version, checked against the pinned tree id."""
+    candidates = [os.environ[OPERATOR_API_ENV]] if os.environ.get(OPERATOR_API_ENV) else []
+    candidates.append(os.path.join(cache, "src", "tigera-operator-api-" + version))
+    for folder in candidates:
+        if not os.path.isfile(os.path.join(folder, "go.mod")):
+            continue
+        found = git_tree_id(folder)
+        if pinned_tree and found != pinned_tree:
+            raise BenchError("%s is not the api/ folder of %s %s: its git tree id is %s, versions.env pins "
+                             "TIGERA_OPERATOR_API_TREE=%s" % (folder, OPERATOR_MODULE, version, found, pinned_tree))
+        return folder
+    return None
+
+
+def operator_source(go, cache, component, version, pinned_tree=None):
+    """A writable copy of the operator's module source at version, ready to build; returns its folder."""
+    src = os.path.join(cache, "src", "%s-%s" % (component.name, version))
+    info = go.download_json("%s@%s" % (OPERATOR_MODULE, version), cache)
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(info["Dir"], src)
+    for root, dirs, files in os.walk(src):  # the module cache is read-only
+        for name in dirs + files:
+            os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
+    os.chmod(src, 0o755)
+    with open(os.path.join(src, "go.mod"), encoding="utf-8") as handle:
+        gomod = handle.read()
+    if _local_replacements(gomod, OPERATOR_MODULE + "/") != [OPERATOR_API_MODULE]:
+        raise BenchError("%s %s: expected exactly one local replacement (%s) in its go.mod, found %s"
+                         % (OPERATOR_MODULE, version, OPERATOR_API_MODULE,
+                            _local_replacements(gomod, OPERATOR_MODULE + "/") or "none"))
+    required = _required_version(gomod, OPERATOR_API_MODULE)
+    published = None
+    try:
+        published = go.download_json("%s@%s" % (OPERATOR_API_MODULE, required), src)
+    except Unavailable as err:
+        refusal = str(err)
+    if published:
+        gomod = re.sub(r"^([ \t]*(?:replace[ \t]+)?%s[ \t]+=>[ \t]+)\./api[ \t]*$" % re.escape(OPERATOR_API_MODULE),
+                       r"\g<1>%s %s" % (OPERATOR_API_MODULE, required), gomod, flags=re.M)
+        _write(os.path.join(src, "go.mod"), gomod)
+        go.log("  %s %s: replace => %s %s (Go module proxy)" % (OPERATOR_MODULE, version, OPERATOR_API_MODULE, required))
+    else:
+        local = _local_api_copy(cache, version, pinned_tree)
+        if not local:
+            raise Unavailable(
+                "%s; no local copy of the api/ folder of tigera/operator %s either (put it at %s, or name it "
+                "with %s): the bench runs without the Tigera operator"
+                % (refusal, version, os.path.join(cache, "src", "tigera-operator-api-" + version), OPERATOR_API_ENV))
+        shutil.copytree(local, os.path.join(src, "api"))
+        go.log("  %s %s: ./api from %s (git tree %s; the proxy does not serve %s)"
+               % (OPERATOR_MODULE, version, local, pinned_tree or "not pinned", OPERATOR_API_MODULE))
+    for name in OPERATOR_DOWNLOADED_EMBEDS:
+        path = os.path.join(src, name)
+        if not os.path.exists(path):
+            _write(path, "")
+    # No `go list -m all` here: the operator's module graph names modules the proxy does not serve
+    # (monis.app/mlog) that no package of ./cmd imports; the build resolves only what it imports.
+    return src
+
+
+def operator_stamp(version):
+    """-X flags as the operator's Makefile stamps its build: version.VERSION is `git describe
+    --tags` of the tree, which at a release tag is the tag itself (plus -s -w as it links)."""
+    return "-X '%s/version.VERSION=%s'" % (OPERATOR_MODULE, version)
+
+
 def kube_ldflags(go, src, version):
     """-X flags as upstream's hack/lib/version.sh stamps them (plus -s -w as its release builds)."""
     info = go.download_json("k8s.io/kubernetes@" + version, src)
