@@ -183,7 +183,9 @@ class Go:
         thread.start()
         while proc.poll() is None:
             thread.join(timeout=20)
-            if proc.poll() is None:
+            if not thread.is_alive():  # stderr closed: only the wait for the exit is left
+                proc.wait()
+            elif proc.poll() is None:
                 self.log("  %-24s %4d/%d of its packages compiled so far, %s"
                          % (label, len(compiled), total, _fmt(time.monotonic() - start)))
         thread.join()
@@ -350,7 +352,7 @@ def operator_source(go, cache, component, version, pinned_tree=None):
                          % (OPERATOR_MODULE, version, OPERATOR_API_MODULE,
                             _local_replacements(gomod, OPERATOR_MODULE + "/") or "none"))
     required = _required_version(gomod, OPERATOR_API_MODULE)
-    published = None
+    published, refusal = None, None
     try:
         published = go.download_json("%s@%s" % (OPERATOR_API_MODULE, required), src)
     except Unavailable as err:
@@ -383,6 +385,33 @@ def operator_stamp(version):
     """-X flags as the operator's Makefile stamps its build: version.VERSION is `git describe
     --tags` of the tree, which at a release tag is the tag itself (plus -s -w as it links)."""
     return "-X '%s/version.VERSION=%s'" % (OPERATOR_MODULE, version)
+
+
+def operator_path(versions, cache=None):
+    """Where the operator of the pinned version lives in the cache (built or not)."""
+    cache = cache or cache_dir()
+    version = versions["TIGERA_OPERATOR_VERSION"]
+    return os.path.join(bin_dir(cache, "tigera-operator", version), "tigera-operator")
+
+
+def build_operator(versions, cache=None, log=print):
+    """Build the Tigera operator of the pinned version if missing; returns its path. Raises
+    Unavailable, saying why, where its api module can be had from neither the proxy nor a copy."""
+    cache = cache or cache_dir()
+    out = operator_path(versions, cache)
+    if os.access(out, os.X_OK):
+        return out
+    version = versions["TIGERA_OPERATOR_VERSION"]
+    go = Go(cache, log)
+    log("bench build: tigera-operator %s into %s (Go module proxy %s)" % (version, cache, go.proxy))
+    step = time.monotonic()
+    component = type("Component", (), {"name": "tigera-operator"})
+    src = operator_source(go, cache, component, version, versions.get("TIGERA_OPERATOR_API_TREE"))
+    log("  modules for %s %s resolved, %s" % (OPERATOR_MODULE, version, _fmt(time.monotonic() - step)))
+    # Upstream's amd64 release build links with cgo and boringcrypto; the bench builds as its
+    # other architectures do (CGO_ENABLED=0, no build tags).
+    _build_one(go, "tigera-operator", version, [OPERATOR_MODULE + "/cmd"], out, src, "all=-s -w " + operator_stamp(version))
+    return out
 
 
 def kube_ldflags(go, src, version):
@@ -522,10 +551,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="build nothing; exit 3 if a binary is missing")
     parser.add_argument("--print-env", action="store_true", help="print KEY=PATH lines for the binaries")
+    parser.add_argument("--operator", action="store_true",
+                        help="the Tigera operator only: build it if missing (with --check: exit 3 if missing)")
     args = parser.parse_args(argv)
     try:
         versions = read_versions()
         cache = cache_dir()
+        if args.operator:
+            path = operator_path(versions, cache)
+            if args.check and not os.access(path, os.X_OK):
+                print("bench: not built yet: %s" % path)
+                return EXIT_UNAVAILABLE
+            print(path if args.check else build_operator(versions, cache))
+            return 0
         if args.check:
             missing = missing_binaries(versions, cache)
             if missing:

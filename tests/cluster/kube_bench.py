@@ -255,13 +255,14 @@ OPERATOR_NAMESPACE = "tigera-operator"
 
 
 def operator_binary():
-    """The operator binary of the pinned version, built if missing, or None and the reason."""
+    """The operator binary of the pinned version (built now if missing: tens of minutes cold),
+    or skip/fail saying why it cannot be built here."""
     versions = build.read_versions()
-    path = os.path.join(build.bin_dir(build.cache_dir(), "tigera-operator", versions["TIGERA_OPERATOR_VERSION"]),
-                        "tigera-operator")
-    if os.access(path, os.X_OK):
-        return path, None
-    return None, "the Tigera operator %s is not built (%s)" % (versions["TIGERA_OPERATOR_VERSION"], path)
+    try:
+        return build.build_operator(versions, log=lambda line: sys.stderr.write(line + "\n"))
+    except build.Unavailable as err:
+        unavailable(str(err))
+    return None
 
 
 def start_operator(bench, binary):

@@ -5,7 +5,6 @@ tree id that pins a local copy of its api/ folder, the refusal of any other fold
 itself, in repositories the tests make.
 """
 
-import os
 import shutil
 import subprocess
 
