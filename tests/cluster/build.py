@@ -51,6 +51,11 @@ class Unavailable(BenchError):
     """The bench cannot be built or started on this machine (no Go, no proxy)."""
 
 
+class SourceUnavailable(Unavailable):
+    """A program's source can be had from no registry this machine reaches (the Tigera
+    operator's api module): no install step fixes it, so even CI skips what needs it."""
+
+
 def read_versions(path=VERSIONS_FILE):
     """The pinned versions as a dict, from KEY=VALUE lines (# comments and blanks ignored)."""
     versions = {}
@@ -365,7 +370,7 @@ def operator_source(go, cache, component, version, pinned_tree=None):
     else:
         local = _local_api_copy(cache, version, pinned_tree)
         if not local:
-            raise Unavailable(
+            raise SourceUnavailable(
                 "%s; no local copy of the api/ folder of tigera/operator %s either (put it at %s, or name it "
                 "with %s): the bench runs without the Tigera operator"
                 % (refusal, version, os.path.join(cache, "src", "tigera-operator-api-" + version), OPERATOR_API_ENV))

@@ -256,10 +256,14 @@ OPERATOR_NAMESPACE = "tigera-operator"
 
 def operator_binary():
     """The operator binary of the pinned version (built now if missing: tens of minutes cold),
-    or skip/fail saying why it cannot be built here."""
+    or skip/fail saying why it cannot be built here. Its api module is served by no registry
+    this project reaches: without a local copy of it every operator test skips, under CI=true
+    too, with the one line that says what to put where (CONTRIBUTING.md)."""
     versions = build.read_versions()
     try:
         return build.build_operator(versions, log=lambda line: sys.stderr.write(line + "\n"))
+    except build.SourceUnavailable as err:
+        pytest.skip("the Tigera operator cannot be built here: %s" % err)
     except build.Unavailable as err:
         unavailable(str(err))
     return None
