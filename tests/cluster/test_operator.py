@@ -20,6 +20,7 @@ import yaml
 
 import cluster
 from kube_bench import find_releases, operator_binary, start_bench, start_operator
+from test_bench import listening_addresses
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -131,6 +132,10 @@ def test_the_calico_role_brings_the_site_up_on_the_real_operator(accepted):
     assert run.rc == 0, run
     assert run.recap["edge-a"]["failed"] == 0
     assert accepted.operator.poll() is None, operator_log(accepted)
+    # It serves nothing: no listening socket, no admission webhook for the API server to call.
+    assert listening_addresses([accepted.operator.pid]) == set()
+    for kind in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"):
+        assert accepted.json("get", kind)["items"] == []
 
 
 def test_the_operator_creates_the_ippool_with_the_sites_values(accepted):
