@@ -406,6 +406,13 @@ def build_operator(versions, cache=None, log=print):
     out = operator_path(versions, cache)
     if os.access(out, os.X_OK):
         return out
+    with build_lock(cache, log):  # one builder per cache: the source copy is rebuilt in place
+        if not os.access(out, os.X_OK):
+            _build_operator(versions, cache, log, out)
+    return out
+
+
+def _build_operator(versions, cache, log, out):
     version = versions["TIGERA_OPERATOR_VERSION"]
     go = Go(cache, log)
     log("bench build: tigera-operator %s into %s (Go module proxy %s)" % (version, cache, go.proxy))
@@ -416,7 +423,6 @@ def build_operator(versions, cache=None, log=print):
     # Upstream's amd64 release build links with cgo and boringcrypto; the bench builds as its
     # other architectures do (CGO_ENABLED=0, no build tags).
     _build_one(go, "tigera-operator", version, [OPERATOR_MODULE + "/cmd"], out, src, "all=-s -w " + operator_stamp(version))
-    return out
 
 
 def kube_ldflags(go, src, version):
