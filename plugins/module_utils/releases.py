@@ -5,8 +5,8 @@
 
 Plain functions over plain data. A *release* is what a role asks for (component, version, files,
 the operator's own checksums, the version table of that component); ``plan`` turns the releases
-into one *entry* per file, with the sha256 that pins it and where that pin came from. The
-modules do the I/O (read a folder, download, write the bundle); what they read is checked here.
+into one *entry* per file, with the sha256 that pins it and where that pin came from; ``resolve``
+finds each file in its folder, the cache or the bundle, leaving a download to the module.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import os
 import re
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
@@ -129,6 +130,63 @@ def missing_finding(entry, reason, required):
                 "%s %s %s is missing (%s): put it in %s_manifest_dir, or fetch %s (sha256 %s)"
                 % (entry["component"], entry["version"], entry["name"], reason, entry["component"],
                    entry["url"], entry["sha256"]))
+
+
+class DownloadNeeded(Exception):
+    """A file is at hand nowhere and must be downloaded, which only the module does."""
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def no_download(entry, cached):
+    """resolve's last resort where downloads are left to the module (the action plugin)."""
+    raise DownloadNeeded(entry["url"])
+
+
+def resolve(entry, params, fetch):
+    """Find and verify one file: ``(path or None, finding or None, reason missing, downloaded)``.
+
+    From its folder, else the cache, else the bundle; else ``fetch(entry, cached path)`` (the
+    module's download) when I(download) is on.
+    """
+    if entry["dir"]:
+        path = os.path.join(entry["dir"], entry["name"])
+        if not os.path.isfile(path):
+            return None, None, "not in %s" % entry["dir"], False
+        return path, check_content(entry, _read(path), path), None, False
+    cached = os.path.join(params["cache_dir"], "%s-%s" % (entry["sha256"][:12], entry["name"]))
+    if os.path.isfile(cached) and check_content(entry, _read(cached), cached) is None:
+        return cached, None, None, False
+    if params["bundle_dir"]:
+        copy = os.path.join(params["bundle_dir"], entry["bundle_name"])
+        if os.path.isfile(copy) and check_content(entry, _read(copy), copy) is None:
+            return copy, None, None, False
+    if not params["download"]:
+        return None, None, "not downloaded (download is off)", False
+    return fetch(entry, cached)
+
+
+def manifests_run(params, fetch):
+    """One run of release_manifests: ``(result, findings)``."""
+    entries, findings = plan(params["releases"])
+    missing, changed = [], False
+    if not findings:
+        for entry in entries:
+            entry["path"], problem, reason, downloaded = resolve(entry, params, fetch)
+            changed = changed or downloaded
+            if problem is not None:
+                findings.append(problem)
+            elif reason is not None:
+                findings.append(missing_finding(entry, reason, params["required"]))
+                missing.append(entry)
+    images = []
+    for release in params["releases"]:
+        if release["install"]:
+            images.extend(table_images(release))
+    return dict(changed=changed, manifests=entries, missing=missing, images=images), findings
 
 
 # ---------------------------------------------------------------------------

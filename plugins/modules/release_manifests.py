@@ -25,6 +25,8 @@ description:
     otherwise a warning naming the file, its URL and its sha256, and it is returned in C(missing).
   - "Runs on the controller (C(delegate_to: localhost)). Writes only to I(cache_dir), also in check mode:
     the cache is the controller's, and a check run needs the file to show what applying it would do."
+  - Runs in the controller's Python through the collection's action plugin of the same name while every
+    file is at hand (its folder, the cache, the bundle); a download runs it as an ordinary module.
 author:
   - edgeops maintainers (@edgeops)
 options:
@@ -192,11 +194,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _read(path):
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def _download(module, url):
     """The file's bytes, or (None, why not)."""
     response, info = fetch_url(module, url, timeout=module.params["timeout"])
@@ -215,54 +212,27 @@ def _cache(module, path, data):
     module.atomic_move(tmp, path)
 
 
-def resolve(module, entry):
-    """Find and verify one file. Returns (path or None, finding or None, reason missing, downloaded)."""
-    if entry["dir"]:
-        path = os.path.join(entry["dir"], entry["name"])
-        if not os.path.isfile(path):
-            return None, None, "not in %s" % entry["dir"], False
-        return path, releases.check_content(entry, _read(path), path), None, False
-    cache_dir = module.params["cache_dir"]
-    cached = os.path.join(cache_dir, "%s-%s" % (entry["sha256"][:12], entry["name"]))
-    if os.path.isfile(cached) and releases.check_content(entry, _read(cached), cached) is None:
-        return cached, None, None, False
-    if module.params["bundle_dir"]:
-        copy = os.path.join(module.params["bundle_dir"], entry["bundle_name"])
-        if os.path.isfile(copy) and releases.check_content(entry, _read(copy), copy) is None:
-            return copy, None, None, False
-    if not module.params["download"]:
-        return None, None, "not downloaded (download is off)", False
-    data, error = _download(module, entry["url"])
-    if data is None:
-        return None, None, error, False
-    problem = releases.check_content(entry, data, entry["url"])
-    if problem is not None:
-        return None, problem, None, False
-    # Cached in check mode too: the cache is the controller's, not the site's, and a check run
-    # of the roles needs the file to show what applying it would do.
-    _cache(module, cached, data)
-    return cached, None, None, True
+def fetcher(module):
+    """releases.resolve's last resort: download ``entry``'s URL, check it, keep it in the cache."""
+    def fetch(entry, cached):
+        data, error = _download(module, entry["url"])
+        if data is None:
+            return None, None, error, False
+        problem = releases.check_content(entry, data, entry["url"])
+        if problem is not None:
+            return None, problem, None, False
+        # Cached in check mode too: the cache is the controller's, not the site's, and a check run
+        # of the roles needs the file to show what applying it would do.
+        _cache(module, cached, data)
+        return cached, None, None, True
+    return fetch
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     module.params.setdefault("http_agent", "edgeops.k8s_network")
-    entries, findings = releases.plan(module.params["releases"])
-    missing, changed = [], False
-    if not findings:
-        for entry in entries:
-            entry["path"], problem, reason, downloaded = resolve(module, entry)
-            changed = changed or downloaded
-            if problem is not None:
-                findings.append(problem)
-            elif reason is not None:
-                findings.append(releases.missing_finding(entry, reason, module.params["required"]))
-                missing.append(entry)
-    images = []
-    for release in module.params["releases"]:
-        if release["install"]:
-            images.extend(releases.table_images(release))
-    report(module, findings, changed=changed, manifests=entries, missing=missing, images=images)
+    result, findings = releases.manifests_run(module.params, fetcher(module))
+    report(module, findings, **result)
 
 
 if __name__ == "__main__":

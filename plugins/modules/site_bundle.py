@@ -27,6 +27,9 @@ description:
     mode, or copies that are not the pinned file); M(edgeops.k8s_network.release_manifests) with
     I(bundle_dir) takes a copy that is the pinned file as at hand.
   - Only what changes is written, so re-rendering the same settings leaves every file as it was.
+  - "Runs in the controller's Python through the collection's action plugin of the same name when
+    I(dest) is on the controller (C(delegate_to: localhost)) and the file options are I(mode),
+    I(owner) and I(group); otherwise it runs as an ordinary module on the task's host."
 author:
   - edgeops maintainers (@edgeops)
 options:
@@ -95,12 +98,10 @@ summary:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, manifest_file, releases
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.site_bundle import bundle_run
 
 ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
@@ -110,86 +111,14 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _release_text(module, entry):
-    """The text of one verified release file as it goes into the bundle, and the objects in it."""
-    with open(entry["path"], "rb") as handle:
-        data = handle.read()
-    problem = releases.check_content(entry, data, entry["path"])
-    if problem is not None:
-        module.fail_json(msg="[%s] %s: %s" % (problem["code"], problem["field"], problem["message"]))
-    text = to_text(data, errors="surrogate_or_strict")
-    objects = _objects_of(module, entry["path"])
-    if entry["component"] == "calico" and entry["name"] == "calico.yaml":
-        settings = module.params["calico"]
-        objects = calico.customize_release_manifest(objects, settings.get("mtu"), settings.get("ip_autodetection_method"),
-                                                    settings.get("pool"))
-        text = manifest_file.dump_resources(objects)
-    return text, objects
-
-
-def _objects_of(module, path):
-    try:
-        with open(path, "rb") as handle:
-            return [obj for obj in manifest_file.yaml.safe_load_all(handle) if obj]
-    except (IOError, OSError, manifest_file.yaml.YAMLError) as error:
-        module.fail_json(msg="[manifest_unreadable] %s: %s" % (path, error))
-
-
-def _sha_summary(text):
-    return "sha256 %s\n" % releases.sha256_hex(text.encode("utf-8")) if text else ""
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
     if not manifest_file.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
-    dest = os.path.abspath(module.params["dest"])
-
-    # Read and check everything first: a bad file stops the run before anything is written.
-    wanted, images, missing = {}, list(module.params["images"]), []
-    entries = module.params["manifests"]
-    for entry in entries:
-        if not entry.get("path"):
-            missing.append({"file": entry["bundle_name"], "url": entry["url"], "sha256": entry["sha256"]})
-            continue
-        text, objects = _release_text(module, entry)
-        wanted[entry["bundle_name"]] = text
-        images.extend(releases.images_in(objects))
-
-    present = os.listdir(dest) if os.path.isdir(dest) else []
-    stale = [name for name in present if releases.is_release_file(name) and name not in wanted]
-    files = releases.bundle_files(set(present) - set(stale) | set(wanted))
-    for name in files:
-        if name not in wanted:  # the site's own configuration, written by the roles
-            images.extend(releases.images_in(_objects_of(module, os.path.join(dest, name))))
-    extra = {
-        "images.txt": releases.images_text(images),
-        "kustomization.yaml": releases.kustomization_text(files),
-        "README.md": releases.readme_text(files, entries, [e for e in entries if not e.get("path")],
-                                          images_incomplete=bool(missing)),
-    }
-
-    changed, diffs = False, []
-    for name, text in sorted(wanted.items()) + sorted(extra.items()):
-        path = os.path.join(dest, name)
-        file_changed, diff = manifest_file.write_text(module, path, text)
-        changed = changed or file_changed
-        if file_changed and name in wanted:
-            diff = dict(diff, before=_sha_summary(diff["before"]), after=_sha_summary(text))
-        if file_changed:
-            diffs.append(diff)
-    for name in stale:
-        path = os.path.join(dest, name)
-        diffs.append({"before_header": path, "after_header": path, "before": "present\n", "after": "removed\n"})
-        changed = True
-        if not module.check_mode:
-            os.remove(path)
-
-    result = dict(changed=changed, files=files, missing=missing, images=extra["images.txt"].splitlines(),
-                  install_command=releases.INSTALL_COMMAND,
-                  summary=releases.summary_lines(os.path.realpath(dest), files, missing))
-    if module._diff:
-        result["diff"] = diffs
+    try:
+        result, _findings = bundle_run(module.params, module, module._diff)
+    except manifest_file.ManifestError as error:
+        module.fail_json(msg=str(error))
     module.exit_json(**result)
 
 

@@ -187,10 +187,13 @@ class ControllerRunAction(ActionBase):
     # process only when that host is the controller, as it is with delegate_to: localhost.
     FILE_OPTIONS = ("dest",)
     NEEDS_NETADDR = True
+    NEEDS_YAML = True
+    # The module takes the file options (mode, owner...) of add_file_common_args.
+    ADD_FILE_COMMON_ARGUMENTS = True
     RUN = None
 
     def _libraries_here(self):
-        return manifest_file.HAS_YAML and (ipranges.HAS_NETADDR or not self.NEEDS_NETADDR)
+        return (manifest_file.HAS_YAML or not self.NEEDS_YAML) and (ipranges.HAS_NETADDR or not self.NEEDS_NETADDR)
 
     def _files_here(self, params):
         if not any(params.get(option) for option in self.FILE_OPTIONS):
@@ -202,7 +205,7 @@ class ControllerRunAction(ActionBase):
         if not self._libraries_here():
             return self._execute_module(task_vars=task_vars)
         result = super(ControllerRunAction, self).run(tmp, task_vars)
-        spec = dict(self.ARGUMENT_SPEC, **FILE_COMMON_ARGUMENTS)
+        spec = dict(self.ARGUMENT_SPEC, **FILE_COMMON_ARGUMENTS) if self.ADD_FILE_COMMON_ARGUMENTS else self.ARGUMENT_SPEC
         params, no_log_values, msg = validate_task_args(self._task, spec, **self.VALIDATOR_OPTIONS)
         if msg:
             result.update(failed=True, msg=msg)

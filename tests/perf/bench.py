@@ -260,6 +260,9 @@ def site_vars(index):
         "compute_network_gather_nodes": False,
         "compute_network_probe": False,
         "k8s_network_mode": "bundle",
+        # An offline site: the release manifests are listed as missing, none is downloaded (the bench
+        # sends no traffic off the machine, and a name lookup per site would be timed with it).
+        "k8s_network_manifest_download": False,
     }
 
 
