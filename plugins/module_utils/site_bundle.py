@@ -48,19 +48,19 @@ def _sha_summary(text):
     return "sha256 %s\n" % releases.sha256_hex(text.encode("utf-8")) if text else ""
 
 
-def _write(files, path, text):
-    try:
-        return manifest_file.write_text(files, path, text)
-    except manifest_file.UnsafeFile as error:
-        item = error.finding
-        raise manifest_file.ManifestError("[%s] %s: %s" % (item["code"], item["field"], item["message"]))
-
-
 def bundle_run(params, files, show_diff):
-    """Complete the bundle in ``params['dest']``: ``(result, None)`` (a writer has nothing to find)."""
+    """Write the bundle in ``params['dest']``: ``(result, findings)``.
+
+    The findings hold a bundle file that is refused (see manifest_file.safe_path), as bundle_file
+    reports it; a release file that is not its pin, or unreadable, raises ManifestError.
+    """
     dest = os.path.abspath(params["dest"])
 
     # Read and check everything first: a bad file stops the run before anything is written.
+    site = {}
+    for item in params.get("site_files") or []:
+        text = manifest_file.comment_lines(item.get("header")) + manifest_file.dump_resources(item["resources"])
+        site[item["file"]] = (text, item["resources"])
     wanted, images, missing = {}, list(params["images"]), []
     entries = params["manifests"]
     for entry in entries:
@@ -73,9 +73,11 @@ def bundle_run(params, files, show_diff):
 
     present = os.listdir(dest) if os.path.isdir(dest) else []
     stale = [name for name in present if releases.is_release_file(name) and name not in wanted]
-    names = releases.bundle_files(set(present) - set(stale) | set(wanted))
+    names = releases.bundle_files(set(present) - set(stale) | set(wanted) | set(site))
     for name in names:
-        if name not in wanted:  # the site's own configuration, written by the roles
+        if name in site:
+            images.extend(releases.images_in(site[name][1]))
+        elif name not in wanted:  # the site's own configuration, written by the roles
             images.extend(releases.images_in(_objects_of(os.path.join(dest, name))))
     extra = {
         "images.txt": releases.images_text(images),
@@ -85,9 +87,13 @@ def bundle_run(params, files, show_diff):
     }
 
     changed, diffs = False, []
-    for name, text in sorted(wanted.items()) + sorted(extra.items()):
+    writes = ([(name, site[name][0]) for name in sorted(site)] + sorted(wanted.items()) + sorted(extra.items()))
+    for name, text in writes:
         path = os.path.join(dest, name)
-        file_changed, diff = _write(files, path, text)
+        try:
+            file_changed, diff = manifest_file.write_text(files, path, text)
+        except manifest_file.UnsafeFile as error:
+            return dict(changed=changed, files=names, missing=missing), [error.finding]
         changed = changed or file_changed
         if file_changed and name in wanted:
             diff = dict(diff, before=_sha_summary(diff["before"]), after=_sha_summary(text))
@@ -105,4 +111,4 @@ def bundle_run(params, files, show_diff):
                   summary=releases.summary_lines(os.path.realpath(dest), names, missing))
     if show_diff:
         result["diff"] = diffs
-    return result, None
+    return result, []

@@ -13,7 +13,7 @@ module: site_bundle
 short_description: Complete a site bundle with the release manifests, its image list, a kustomization and a README
 version_added: 0.1.0
 description:
-  - Writes into the bundle folder the upstream release manifests that
+  - Writes into the bundle folder the site's own files (I(site_files)), then the upstream release manifests that
     M(edgeops.k8s_network.release_manifests) verified, numbered before the configuration that needs
     their resource definitions (C(10-calico-operator-crds.yaml), C(11-tigera-operator.yaml) or
     C(10-calico.yaml), C(30-metallb-native.yaml)). Each is checked against its pin again as it is copied.
@@ -53,6 +53,27 @@ options:
     type: list
     elements: str
     default: []
+  site_files:
+    description:
+      - The site's own files, written first and exactly as M(edgeops.k8s_network.bundle_file) writes them,
+        so that one task writes the whole bundle (C(playbooks/render.yml)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      file:
+        description: The file's name in the bundle, for example C(20-calico.yaml).
+        type: str
+        required: true
+      resources:
+        description: The rendered objects, in apply order, one YAML document each.
+        type: list
+        elements: dict
+        required: true
+      header:
+        description: Comment lines written before the objects, as M(edgeops.k8s_network.bundle_file)'s I(header).
+        type: str
+        default: ""
 extends_documentation_fragment:
   - ansible.builtin.files
 notes:
@@ -71,6 +92,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+findings:
+  description: A bundle file refused (C(dest_symlink_escapes), C(dest_not_regular_file), C(dest_unwritable)), as M(edgeops.k8s_network.bundle_file) reports it.
+  returned: always
+  type: list
+  elements: dict
 files:
   description: The bundle's manifests in apply order.
   returned: always
@@ -101,6 +127,7 @@ summary:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.site_bundle import bundle_run
 
 ARGUMENT_SPEC = dict(
@@ -108,6 +135,11 @@ ARGUMENT_SPEC = dict(
     manifests=dict(type="list", elements="dict", default=[]),
     calico=dict(type="dict", default={}),
     images=dict(type="list", elements="str", default=[]),
+    site_files=dict(type="list", elements="dict", default=[], options=dict(
+        file=dict(type="str", required=True),
+        resources=dict(type="list", elements="dict", required=True),
+        header=dict(type="str", default=""),
+    )),
 )
 
 
@@ -116,10 +148,10 @@ def main():
     if not manifest_file.HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
     try:
-        result, _findings = bundle_run(module.params, module, module._diff)
+        result, findings = bundle_run(module.params, module, module._diff)
     except manifest_file.ManifestError as error:
         module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    report(module, findings, **result)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,36 @@ def entry(tmp_path, component, name, bundle_name, data, present=True):
             "pin": "table", "variable": "%s_sha256" % component, "path": str(path) if present else None}
 
 
+SITE_FILES = [
+    {"file": "20-calico.yaml", "resources": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "y"}}]},
+    {"file": "40-metallb.yaml", "header": "Not the Secrets:\ncreate them first.",
+     "resources": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                    "spec": {"template": {"spec": {"containers": [{"name": "w", "image": "nginx:1.27"}]}}}}]},
+]
+
+
+def test_site_files_are_written_as_bundle_file_writes_them(capsys, monkeypatch, tmp_path):
+    from ansible_collections.edgeops.k8s_network.plugins.action import bundle_file as bundle_file_action
+    alone = tmp_path / "alone"
+    for item in SITE_FILES:
+        result = two_paths.action_result(bundle_file_action, dict(dest=str(alone / item["file"]), mode="0644",
+                                                                  resources=item["resources"],
+                                                                  header=item.get("header")), "bundle_file")
+        assert result["changed"] is True
+    together = tmp_path / "together"
+    result = two_paths.action_result(bundle_action, dict(dest=str(together), mode="0644", site_files=SITE_FILES),
+                                     "site_bundle")
+    assert result["changed"] is True and result["findings"] == []
+    for item in SITE_FILES:
+        assert (together / item["file"]).read_bytes() == (alone / item["file"]).read_bytes()
+        assert os.stat(str(together / item["file"])).st_mode == os.stat(str(alone / item["file"])).st_mode
+    assert result["files"] == ["20-calico.yaml", "40-metallb.yaml"]
+    assert (together / "images.txt").read_text() == "nginx:1.27\n"
+    again = two_paths.action_result(bundle_action, dict(dest=str(together), mode="0644", site_files=SITE_FILES),
+                                    "site_bundle")
+    assert again["changed"] is False
+
+
 def snapshot(folder):
     return dict((name, (folder / name).read_bytes()) for name in sorted(os.listdir(str(folder))))
 
@@ -144,11 +174,12 @@ def bundle_inputs(tmp_path, folder):
                                                 images=["quay.io/calico/typha:v3.32.1"], mode="0644"),
         "a file not the pinned one": dict(dest=str(folder), manifests=[bad], mode="0644"),
         "nothing but the site's files": dict(dest=str(folder), mode="0600"),
+        "the site's files given": dict(dest=str(folder), manifests=[operator], mode="0644", site_files=SITE_FILES),
     }
 
 
 @pytest.mark.parametrize("name", ["release files and a missing one", "a file not the pinned one",
-                                  "nothing but the site's files"])
+                                  "nothing but the site's files", "the site's files given"])
 @pytest.mark.parametrize("check_mode, diff", [(False, False), (True, True), (False, True)])
 def test_site_bundle_same_answer_and_files_both_ways(capsys, monkeypatch, tmp_path, name, check_mode, diff):
     folders = {}
@@ -177,4 +208,4 @@ def test_site_bundle_refuses_an_unsafe_readme_with_its_code(tmp_path):
     os.mkfifo(str(folder / "README.md"))
     result = two_paths.action_result(bundle_action, dict(dest=str(folder)), "site_bundle")
     assert result["failed"] is True
-    assert result["msg"].startswith("[dest_not_regular_file] dest: %s is a named pipe (FIFO)" % (folder / "README.md"))
+    assert result["msg"].startswith("1 problem(s): [dest_not_regular_file] dest: %s is a named pipe (FIFO)" % (folder / "README.md"))
