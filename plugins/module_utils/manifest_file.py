@@ -169,6 +169,23 @@ def _writable_problem(path):
     return None
 
 
+def look(dest, text, field="dest"):
+    """What write_text in check mode finds: ``(path, text before, changed)``; writes nothing.
+
+    Raises UnsafeFile as write_text does, for a path it refuses or a change it could not write.
+    """
+    path = safe_path(os.path.expanduser(dest), field)
+    before = read_regular(path, field)
+    exists = before is not None
+    before = "" if before is None else to_text(before, errors="surrogate_or_strict")
+    changed = before != text or not exists
+    if changed:
+        problem = _writable_problem(path)
+        if problem:
+            raise UnsafeFile("dest_unwritable", field, "cannot write %s: %s" % (path, problem))
+    return path, before, changed
+
+
 def write_text(module, dest, text, field="dest"):
     """Write ``text`` to ``dest`` when it differs. Returns ``(changed, diff)``.
 
@@ -177,16 +194,8 @@ def write_text(module, dest, text, field="dest"):
     ``field``) for a path it refuses (see safe_path) or cannot write; check mode refuses the
     same paths, so a check-mode run tells ahead whether the write would go through.
     """
-    path = safe_path(os.path.expanduser(dest), field)
-    before = read_regular(path, field)
-    exists = before is not None
-    before = "" if before is None else to_text(before, errors="surrogate_or_strict")
-    changed = before != text or not exists
+    path, before, changed = look(dest, text, field)
     diff = {"before": before, "after": text, "before_header": path, "after_header": path}
-    if changed:
-        problem = _writable_problem(path)
-        if problem:
-            raise UnsafeFile("dest_unwritable", field, "cannot write %s: %s" % (path, problem))
     if changed and not module.check_mode:
         directory = os.path.dirname(path)
         tmp = None

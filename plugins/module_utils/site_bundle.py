@@ -88,11 +88,18 @@ def bundle_run(params, files, show_diff):
 
     changed, diffs = False, []
     writes = ([(name, site[name][0]) for name in sorted(site)] + sorted(wanted.items()) + sorted(extra.items()))
+    # Every file looked at before the first is written: one that must not or cannot be written
+    # (a link out of the folder, a FIFO, a read-only folder) leaves the bundle as it was.
+    try:
+        for name, text in writes:
+            manifest_file.look(os.path.join(dest, name), text)
+    except manifest_file.UnsafeFile as error:
+        return dict(changed=False, files=names, missing=missing), [error.finding]
     for name, text in writes:
         path = os.path.join(dest, name)
         try:
             file_changed, diff = manifest_file.write_text(files, path, text)
-        except manifest_file.UnsafeFile as error:
+        except manifest_file.UnsafeFile as error:  # changed since the look
             return dict(changed=changed, files=names, missing=missing), [error.finding]
         changed = changed or file_changed
         if file_changed and name in wanted:
