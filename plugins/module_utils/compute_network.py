@@ -277,8 +277,11 @@ def check_inside_subnet(check, code, field, ranges, subnet):
             check.error(code, field, "%s is not inside the compute subnet %s" % (_describe((first, last)), subnet.cidr))
 
 
-def check_reserved(check, field, ranges, subnet, gateway, reserved):
-    """Ranges must not take the subnet's network or broadcast address, the gateway or a reserved entry."""
+def check_reserved(check, field, ranges, subnet, gateway, reserved, merged):
+    """Ranges must not take the subnet's network or broadcast address, the gateway or a reserved entry.
+
+    ``merged`` is ``ranges`` merged (ipranges.merge_spans).
+    """
     taken = []
     if subnet is not None and subnet.prefix < 31:
         taken.append((subnet.first, subnet.first, "the network address of %s" % subnet.cidr))
@@ -288,6 +291,9 @@ def check_reserved(check, field, ranges, subnet, gateway, reserved):
     for first, last in reserved:
         taken.append((first, last, "reserved"))
     if not taken:
+        return
+    # Most sites take none of them: for a long list, one walk over the merged lists says so.
+    if len(ranges) > 8 and ipranges.first_shared_span(merged, ipranges.merge_spans((first, last) for first, last, _what in taken)) is None:
         return
     for item in ranges:
         first, last = item
@@ -347,9 +353,9 @@ def check_cidrs_apart(check, networks):
         other_label, other_spans = networks[other]
         if not spans or not other_spans:
             continue
-        for shared in ipranges.shared_spans(spans, other_spans):
+        shared = ipranges.first_shared_span(spans, other_spans)
+        if shared is not None:
             check.error("cidr_overlap", field, "%s overlaps %s at %s" % (label, other_label, _describe(shared)))
-            break
 
 
 def check_service_cidr_size(check, service_cidr):
@@ -561,8 +567,8 @@ def check_compute_network(settings):
         check_inside_subnet(check, "node_ips_outside_subnet", "node_ips", node_ranges, subnet)
         if not s.get("bgp_peers"):
             check_inside_subnet(check, "service_ips_outside_subnet", "external_service_ips", service_ranges, subnet)
-    check_reserved(check, "node_ips", node_ranges, subnet, gateway, reserved)
-    check_reserved(check, "external_service_ips", service_ranges, subnet, gateway, reserved)
+    check_reserved(check, "node_ips", node_ranges, subnet, gateway, reserved, node_merged)
+    check_reserved(check, "external_service_ips", service_ranges, subnet, gateway, reserved, service_merged)
     check_service_ips_miss_nodes(check, service_ranges, nodes)
     check_gateway(check, gateway, subnet)
     check_dns_servers(check, dns_servers)

@@ -23,6 +23,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import bisect
+import itertools
+import operator
 import re
 import socket
 import struct
@@ -56,6 +58,9 @@ def split_list(value):
     """
     if value is None:
         return []
+    if type(value) is list and all(type(item) is str for item in value):
+        # The common case, a list of plain strings, in one pass over their joined text.
+        return [part for part in map(str.strip, ",".join(value).split(",")) if part]
     if isinstance(value, string_types):
         items = [value]
     elif isinstance(value, (list, tuple, set)):
@@ -224,10 +229,41 @@ def span_of(text, require_network=True):
     return version, value, value
 
 
+# Every line a plain IPv4 range: the fast path of parse_spans, for long lists.
+_IPV4_RANGE_LINES = re.compile(r"^(%s) *- *(%s)$" % (_QUAD, _QUAD), re.MULTILINE)
+
+
+def _ipv4_range_spans(items):
+    """``items`` as spans when every one is a plain IPv4 range that starts before it ends, else None.
+
+    The same reading as parse_spans' per-item path, done on the items' joined text at once.
+    """
+    text = "\n".join(items)
+    if text.count("\n") != len(items) - 1:  # an item holding a newline: per item
+        return None
+    found = _IPV4_RANGE_LINES.findall(text)
+    if len(found) != len(items):
+        return None
+    try:
+        packed = b"".join([_pton(_INET, address) for pair in found for address in pair])
+    except (OSError, ValueError):  # an octet above 255
+        return None
+    values = struct.unpack(">%dI" % (2 * len(found)), packed)
+    starts, ends = values[0::2], values[1::2]
+    if not all(map(operator.le, starts, ends)):
+        return None
+    return list(zip(itertools.repeat(4), starts, ends))
+
+
 def parse_spans(value, require_network=True):
     """Parse every item; ``(spans, errors)``, spans as ``(version, first, last)``, errors as parse_ranges."""
+    items = split_list(value)
+    if len(items) > 4:
+        spans = _ipv4_range_spans(items)
+        if spans is not None:
+            return spans, []
     spans, errors = [], []
-    for item in split_list(value):
+    for item in items:
         # The common IPv4 range is read here; anything else, and every error, by span_of.
         match = _IPV4_RANGE.match(item)
         if match:
@@ -299,6 +335,16 @@ def shared_spans(left, right):
                 j += 1
 
 
+def first_shared_span(left, right):
+    """The first intersection of two merged span lists, or None (shared_spans' first answer)."""
+    if len(left) == 1 and len(right) == 1:  # two networks, or a network and one range
+        (a_first, a_last), (b_first, b_last) = left[0], right[0]
+        if a_first <= b_last and b_first <= a_last:
+            return (a_first if a_first > b_first else b_first), (a_last if a_last < b_last else b_last)
+        return None
+    return next(shared_spans(left, right), None)
+
+
 def spans_hold(merged, value):
     """True when the integer address ``value`` lies in the merged spans."""
     index = bisect.bisect_right(merged, (value, float("inf"))) - 1
@@ -326,6 +372,25 @@ def span_cidrs(first, last, bits=_IPV4_BITS):
     return blocks
 
 
+# The dotted-quad text of each octet, and the CIDR blocks covering a span within one /24 by its
+# first and last octet (span_cidrs on the last octet alone gives the same blocks: a block is never
+# larger than 256 addresses there, and a /24 starts aligned to any of them).
+_OCTET = tuple(str(value) for value in range(256))
+_BLOCKS_IN_24 = {}
+_BLOCKS_IN_24_KEPT = 4096
+
+
+def _blocks_in_24(low, high):
+    """``("low/prefix", ...)``, the blocks of span_cidrs(low, high) for 0 <= low <= high <= 255."""
+    key = low << 8 | high
+    blocks = _BLOCKS_IN_24.get(key)
+    if blocks is None:
+        blocks = tuple("%d/%d" % (network, prefix) for network, prefix in span_cidrs(low, high))
+        if len(_BLOCKS_IN_24) < _BLOCKS_IN_24_KEPT:
+            _BLOCKS_IN_24[key] = blocks
+    return blocks
+
+
 def summarize_spans(merged):
     """summarize() of merged IPv4 spans: ``{ranges, cidrs, count}``.
 
@@ -333,25 +398,22 @@ def summarize_spans(merged):
     """
     ntoa, pack = socket.inet_ntoa, _IPV4.pack
     ranges, cidrs, count = [], [], 0
-    add = cidrs.append
+    add, extend, octet, known = cidrs.append, cidrs.extend, _OCTET, _BLOCKS_IN_24.get
     for first, last in merged:
-        first_text = ntoa(pack(first))
         count += last - first + 1
         if first >> 8 == last >> 8:  # within one /24, addresses differ in the last octet only
-            head = first_text[:first_text.rindex(".") + 1]
-            ranges.append("%s-%s%d" % (first_text, head, last & 255))
-        else:
-            head = None
-            ranges.append("%s-%s" % (first_text, ntoa(pack(last))))
+            low, high = first & 255, last & 255
+            head = ntoa(pack(first - low))[:-1]  # "a.b.c."
+            ranges.append(head + octet[low] + "-" + head + octet[high])
+            extend(map(head.__add__, known(low << 8 | high) or _blocks_in_24(low, high)))
+            continue
+        ranges.append("%s-%s" % (ntoa(pack(first)), ntoa(pack(last))))
         network = first
         while network <= last:
             size = 1 << (last - network + 1).bit_length() - 1
             if network and network & -network < size:
                 size = network & -network
-            if head is None:
-                add("%s/%d" % (ntoa(pack(network)), _IPV4_BITS + 1 - size.bit_length()))
-            else:
-                add("%s%d/%d" % (head, network & 255, _IPV4_BITS + 1 - size.bit_length()))
+            add("%s/%d" % (ntoa(pack(network)), _IPV4_BITS + 1 - size.bit_length()))
             network += size
     return {"ranges": ranges, "cidrs": cidrs, "count": count}
 
