@@ -632,3 +632,14 @@ def check_outcome(params):
     else:
         result["compute_network"] = compute_network
     return result, warning_lines(findings)
+
+
+def gate_outcome(params):
+    """What compute_network_gate reports: a refusal as the failure's message, else the leader's group."""
+    if params.get("refusal"):
+        return {"changed": False, "failed": True, "msg": params["refusal"]}
+    result = {"changed": False}
+    if params.get("leader"):
+        group = params.get("group") or "k8s_network_cluster_leaders"
+        result.update(add_group=group.replace(" ", "-"), parent_groups=["all"])
+    return result
