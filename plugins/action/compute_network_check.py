@@ -19,7 +19,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_outcome
 from ansible_collections.edgeops.k8s_network.plugins.modules.compute_network_check import ARGUMENT_SPEC
-from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.controller_run import validate_task_args
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.task_args import validate_task_args
 
 
 class ActionModule(ActionBase):

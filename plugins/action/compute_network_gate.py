@@ -9,9 +9,9 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import gate_outcome
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.cluster_gate import gate_outcome
 from ansible_collections.edgeops.k8s_network.plugins.modules.compute_network_gate import ARGUMENT_SPEC
-from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.controller_run import validate_task_args
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.task_args import validate_task_args
 
 
 class ActionModule(ActionBase):

@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import releases
-from ansible_collections.edgeops.k8s_network.plugins.modules.release_manifests import ARGUMENT_SPEC
 from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.controller_run import ControllerRunAction
 
 
@@ -23,7 +22,7 @@ def _run(params, _files, _show_diff):
 
 
 class ActionModule(ControllerRunAction):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_SPEC = releases.ARGUMENT_SPEC
     NEEDS_NETADDR = False
     NEEDS_YAML = False
     # Every path it reads or caches into is on the task's host: in process only where that is the controller.

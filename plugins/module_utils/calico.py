@@ -21,6 +21,7 @@ import re
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, k8s_names, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import pod_mtu as pod_mtu_rule
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import ERROR, errors_of, finding, warning
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.release_version import major_minor
 
@@ -31,7 +32,6 @@ except ImportError:  # reported by the module through ipranges.HAS_NETADDR
 
 
 DEFAULT_POD_CIDR = "172.27.0.0/16"
-DEFAULT_ENCAPSULATION = "IPIPCrossSubnet"
 ENCAPSULATIONS = ("IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet", "None")
 # (ipipMode, vxlanMode) of each Installation encapsulation, as the operator maps them.
 ENCAPSULATION_MODES = {
@@ -42,21 +42,13 @@ ENCAPSULATION_MODES = {
     "None": ("Never", "Never"),
 }
 POOL_MODES = ("Never", "Always", "CrossSubnet")
-# Header bytes each encapsulation adds over IPv4: an outer IPv4 header for IPIP; outer IP, UDP,
-# VXLAN and inner Ethernet headers for VXLAN. CrossSubnet still tunnels between segments.
-ENCAPSULATION_OVERHEAD = {
-    "IPIP": 20,
-    "IPIPCrossSubnet": 20,
-    "VXLAN": 50,
-    "VXLANCrossSubnet": 50,
-    "None": 0,
-}
-# WireGuard is not a pool encapsulation: Felix enables it (FelixConfiguration wireguardEnabled)
-# beside whichever encapsulation the pool has, and the pod MTU is the smallest MTU of the
-# enabled tunnels. Felix's defaults: WireGuard 60 bytes below the port MTU over IPv4, and
-# every tunnel 20 bytes more over IPv6 (VXLAN 70, WireGuard 80).
-WIREGUARD_OVERHEAD = 60
-IPV6_EXTRA_OVERHEAD = 20
+# The tunnels' header bytes and the pod MTU they leave: pod_mtu.py, shared with the check.
+DEFAULT_ENCAPSULATION = pod_mtu_rule.DEFAULT_ENCAPSULATION
+ENCAPSULATION_OVERHEAD = pod_mtu_rule.ENCAPSULATION_OVERHEAD
+WIREGUARD_OVERHEAD = pod_mtu_rule.WIREGUARD_OVERHEAD
+IPV6_EXTRA_OVERHEAD = pod_mtu_rule.IPV6_EXTRA_OVERHEAD
+overhead = pod_mtu_rule.overhead
+pod_mtu = pod_mtu_rule.pod_mtu
 # Calico releases whose Installation and IPPool fields this renderer was checked against.
 OLDEST_CALICO = (3, 29)
 # Installation ipPools[].assignmentMode came with operator v1.38, which Calico v3.30 pins.
@@ -111,29 +103,12 @@ def encapsulation_modes(encapsulation):
     return ENCAPSULATION_MODES.get(encapsulation)
 
 
-def overhead(encapsulation, wireguard=False, version=4):
-    """Bytes Felix keeps free below the port MTU: those of the largest enabled tunnel."""
-    largest = ENCAPSULATION_OVERHEAD.get(encapsulation or "None", 0)
-    if wireguard:
-        largest = max(largest, WIREGUARD_OVERHEAD)
-    if version == 6 and largest:
-        largest += IPV6_EXTRA_OVERHEAD
-    return largest
-
-
 def tunnels(encapsulation, wireguard=False):
     """The enabled tunnels in words, for messages."""
     names = [encapsulation] if encapsulation and encapsulation != "None" else []
     if wireguard:
         names.append("WireGuard")
     return " and ".join(names) or "no tunnel"
-
-
-def pod_mtu(port_mtu, encapsulation, wireguard=False, version=4):
-    """Pod MTU for a port MTU, as Felix derives it: the port MTU minus the largest tunnel's headers."""
-    if port_mtu is None:
-        return None
-    return port_mtu - overhead(encapsulation, wireguard, version)
 
 
 def validate_version(value, field="calico_version"):

@@ -19,7 +19,7 @@ import re
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, ipranges
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, pod_mtu
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.bgp import ASN_RANGES_TEXT, usable_asn
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import (
     failure_message,
@@ -586,8 +586,8 @@ def check_compute_network(settings):
                                        dns_servers, gateway, nodes))
     check_in_use(check, s.get("in_use"), node_merged, service_merged, [n["address"] for n in nodes])
 
-    # The pod MTU the calico role renders from this result: one rule for both (calico.pod_mtu).
-    encapsulation = s.get("encapsulation") or calico.DEFAULT_ENCAPSULATION
+    # The pod MTU the calico role renders from this result: one rule for both (pod_mtu.py).
+    encapsulation = s.get("encapsulation") or pod_mtu.DEFAULT_ENCAPSULATION
     wireguard = bool(s.get("wireguard"))
     compute_network = {
         "subnet": subnet.cidr if subnet is not None else None,
@@ -603,7 +603,7 @@ def check_compute_network(settings):
         "mtu": mtu,
         "encapsulation": encapsulation,
         "wireguard": wireguard,
-        "pod_mtu": calico.pod_mtu(mtu, encapsulation, wireguard),
+        "pod_mtu": pod_mtu.pod_mtu(mtu, encapsulation, wireguard),
         "block_size": block_size,
         "profile": profile,
         "node_count": node_count,
@@ -633,13 +633,3 @@ def check_outcome(params):
         result["compute_network"] = compute_network
     return result, warning_lines(findings)
 
-
-def gate_outcome(params):
-    """What compute_network_gate reports: a refusal as the failure's message, else the leader's group."""
-    if params.get("refusal"):
-        return {"changed": False, "failed": True, "msg": params["refusal"]}
-    result = {"changed": False}
-    if params.get("leader"):
-        group = params.get("group") or "k8s_network_cluster_leaders"
-        result.update(add_group=group.replace(" ", "-"), parent_groups=["all"])
-    return result

@@ -132,6 +132,32 @@ def missing_finding(entry, reason, required):
                    entry["url"], entry["sha256"]))
 
 
+# The options of release_manifests (plugins/modules/release_manifests.py documents them).
+FILE_SPEC = dict(
+    name=dict(type="str", required=True),
+    sha256=dict(type="str", default=""),
+    variable=dict(type="str"),
+    url=dict(type="str"),
+)
+ARGUMENT_SPEC = dict(
+    releases=dict(type="list", elements="dict", required=True, options=dict(
+        component=dict(type="str", required=True),
+        version=dict(type="str", required=True),
+        install=dict(type="bool", default=True),
+        files=dict(type="list", elements="dict", required=True, options=FILE_SPEC),
+        base_url=dict(type="str", default=""),
+        dir=dict(type="path"),
+        table=dict(type="dict", default={}),
+    )),
+    required=dict(type="bool", default=True),
+    download=dict(type="bool", default=True),
+    cache_dir=dict(type="path", default="~/.cache/edgeops.k8s_network/manifests"),
+    bundle_dir=dict(type="path"),
+    timeout=dict(type="int", default=30),
+    validate_certs=dict(type="bool", default=True),
+)
+
+
 class DownloadNeeded(Exception):
     """A file is at hand nowhere and must be downloaded, which only the module does."""
 

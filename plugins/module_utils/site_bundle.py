@@ -17,7 +17,7 @@ import os
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, manifest_file, releases
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file, releases
 
 
 def _objects_of(path):
@@ -38,6 +38,8 @@ def _release_text(entry, settings):
     text = to_text(data, errors="surrogate_or_strict")
     objects = _objects_of(entry["path"])
     if entry["component"] == "calico" and entry["name"] == "calico.yaml":
+        # Loaded only here: the Calico renderer is large, and most bundles have no calico.yaml.
+        from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico
         objects = calico.customize_release_manifest(objects, settings.get("mtu"), settings.get("ip_autodetection_method"),
                                                     settings.get("pool"))
         text = manifest_file.dump_resources(objects)

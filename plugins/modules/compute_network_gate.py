@@ -61,7 +61,7 @@ parent_groups:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import gate_outcome
+from ansible_collections.edgeops.k8s_network.plugins.module_utils.cluster_gate import gate_outcome
 
 ARGUMENT_SPEC = dict(
     refusal=dict(type="str", default=""),

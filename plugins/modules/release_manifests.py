@@ -169,29 +169,8 @@ from ansible.module_utils.urls import fetch_url
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import releases
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
-FILE_SPEC = dict(
-    name=dict(type="str", required=True),
-    sha256=dict(type="str", default=""),
-    variable=dict(type="str"),
-    url=dict(type="str"),
-)
-ARGUMENT_SPEC = dict(
-    releases=dict(type="list", elements="dict", required=True, options=dict(
-        component=dict(type="str", required=True),
-        version=dict(type="str", required=True),
-        install=dict(type="bool", default=True),
-        files=dict(type="list", elements="dict", required=True, options=FILE_SPEC),
-        base_url=dict(type="str", default=""),
-        dir=dict(type="path"),
-        table=dict(type="dict", default={}),
-    )),
-    required=dict(type="bool", default=True),
-    download=dict(type="bool", default=True),
-    cache_dir=dict(type="path", default="~/.cache/edgeops.k8s_network/manifests"),
-    bundle_dir=dict(type="path"),
-    timeout=dict(type="int", default=30),
-    validate_certs=dict(type="bool", default=True),
-)
+# In module_utils: the action plugin takes it from there without loading ansible.module_utils.urls.
+ARGUMENT_SPEC = releases.ARGUMENT_SPEC
 
 
 def _download(module, url):

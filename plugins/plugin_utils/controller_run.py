@@ -18,55 +18,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import grp
-import json
 import os
 import pwd
 import stat
 
 from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import CHECK_ERRORS, argument_failure
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import failure_message, warning_lines
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.task_args import plain_args, validate_task_args  # noqa: F401
 
 # File options only AnsibleModule applies (SELinux, chattr) or that change how it writes.
 _MODULE_ONLY_FILE_OPTIONS = ("seuser", "serole", "selevel", "setype", "attributes", "unsafe_writes")
-
-
-def plain_args(args):
-    """The task's options as plain JSON data, as a module receives them.
-
-    Templated values carry ansible-core's tags (their origin, their trust) on every string;
-    the validator deep-copies its input, which for a list of a thousand tagged strings costs
-    a hundred times the check. A module gets its options through JSON; so does this.
-    """
-    try:
-        return json.loads(json.dumps(args))
-    except (TypeError, ValueError):  # not JSON data: validate what was given, as it is
-        return args
-
-
-def validate_task_args(task, argument_spec, **validator_options):
-    """``(params, no_log_values, msg)``: the task's options as the module would get them, or why not.
-
-    The task keeps the plain options: Ansible sends them back with the result of every loop
-    item, and tagged strings cost it many times more to pickle.
-    """
-    task.args = plain_args(task.args)
-    try:
-        validation = ArgumentSpecValidator(argument_spec, **validator_options).validate(task.args)
-    except CHECK_ERRORS as error:
-        return None, (), argument_failure(error)[0]
-    if validation.error_messages:
-        msg = validation.errors.msg
-        if isinstance(validation.errors[0], UnsupportedError):
-            msg = "Unsupported parameters for (%s) module: %s" % (task.action, msg)
-        return None, (), msg
-    return validation.validated_parameters, validation._no_log_values, None
 
 
 def octal_mode(mode):
