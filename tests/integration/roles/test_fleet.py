@@ -87,8 +87,8 @@ def test_each_cluster_is_rendered_once_with_its_own_settings(tmp_path):
 
     # The two-node cluster is rendered on its leader only; its second node renders nothing.
     assert recap["depot-3-ase-b"]["changed"] == 0 and recap["depot-3-ase-b"]["failed"] == 0
-    # Four files of the roles, then site_bundle's README.md, images.txt and kustomization.yaml.
-    assert all(recap[leader]["changed"] == 5 for leader in ("depot-3-ase-a", "store-17-ase", "store-42-ase"))
+    # Each leader writes its bundle in one task (site_bundle, every file of it); no other node writes.
+    assert all(recap[leader]["changed"] == 1 for leader in ("depot-3-ase-a", "store-17-ase", "store-42-ase"))
 
 
 # The example declares the depot's node count; without it, the count comes from the inventory.
@@ -131,7 +131,7 @@ def test_limit_to_the_leader_renders_the_cluster_once(tmp_path):
     assert rc == 0, output
     assert sorted(os.listdir(str(tmp_path / "bundles"))) == ["site_depot_3"]
     assert bundle(tmp_path, "site_depot_3") == FILES
-    assert list(recap) == ["depot-3-ase-a"] and recap["depot-3-ase-a"]["changed"] == 5  # four files, then site_bundle
+    assert list(recap) == ["depot-3-ase-a"] and recap["depot-3-ase-a"]["changed"] == 1  # the bundle, in one task
 
 
 def test_limit_without_the_leader_refuses_its_cluster_and_writes_nothing_of_it(tmp_path):
