@@ -216,6 +216,31 @@ def test_a_second_run_changes_nothing_the_operator_defaulted(accepted, tmp_path)
         == pool["metadata"]["resourceVersion"]
 
 
+def test_without_the_calico_api_server_the_operator_changes_no_pool(accepted):
+    """Why a pool migration (calico_allow_migration) cannot run through on the bench: once a pool
+    exists, the operator creates or changes pools only through projectcalico.org/v3, which the
+    Calico API server serves, and the collection creates no APIServer resource (nor could the
+    bench run one: kwok would fake its pods). Runs last on this cluster: it changes the pools."""
+    installation = accepted.get("installation", "default")
+    pools = installation["spec"]["calicoNetwork"]["ipPools"]
+    second = dict(pools[0], name="second-pool", cidr="10.99.0.0/16")
+    body = {"apiVersion": "operator.tigera.io/v1", "kind": "Installation", "metadata": {"name": "default"},
+            "spec": {"calicoNetwork": {"ipPools": pools + [second]}}}
+    applied = accepted.apply([body], "--server-side", "--field-manager", "test-second-pool", "--force-conflicts")
+    assert applied.returncode == 0, applied.stderr
+
+    def degraded():
+        status = conditions(accepted.get("tigerastatus", "ippools"))
+        return status if status.get("Degraded", {}).get("status") == "True" else None
+
+    status = accepted.wait_for(degraded, timeout=60, what="TigeraStatus ippools Degraded")
+    assert status["Degraded"]["message"] == "Unable to modify IP pools while Calico API server is unavailable"
+    assert [p["metadata"]["name"] for p in accepted.json("get", "ippool.crd.projectcalico.org")["items"]] \
+        == ["default-ipv4-ippool"]
+    tiers = conditions(accepted.get("tigerastatus", "tiers"))
+    assert tiers["Degraded"]["message"] == "Waiting for Tigera API server to be ready"
+
+
 def test_a_pool_outside_kubeadms_pod_subnet_makes_the_operator_degraded(refused):
     def degraded():
         status = conditions(refused.get("tigerastatus", "ippools"))
