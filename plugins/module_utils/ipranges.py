@@ -229,8 +229,21 @@ def span_of(text, require_network=True):
     return version, value, value
 
 
-# Every line a plain IPv4 range: the fast path of parse_spans, for long lists.
-_IPV4_RANGE_LINES = re.compile(r"^(%s) *- *(%s)$" % (_QUAD, _QUAD), re.MULTILINE)
+# Every line a plain IPv4 range: the fast path of parse_spans, for long lists. Where inet_pton
+# refuses what _QUAD does (leading zeros, fewer than four parts; glibc, musl and the BSDs do), the
+# digits and dots are left to it; elsewhere the lines must match _QUAD as well.
+def _pton_strict():
+    for text in ("01.2.3.4", "1.2.3", "1.2.3.04"):
+        try:
+            _pton(_INET, text)
+        except (OSError, ValueError):
+            continue
+        return False
+    return True
+
+
+_IPV4_RANGE_LINES = re.compile(r"^([0-9.]+) *- *([0-9.]+)$" if _pton_strict() else
+                               r"^(%s) *- *(%s)$" % (_QUAD, _QUAD), re.MULTILINE)
 
 
 def _ipv4_range_spans(items):
@@ -391,11 +404,34 @@ def _blocks_in_24(low, high):
     return blocks
 
 
+def _summarize_within_24s(merged):
+    """summarize_spans where every span lies within one /24: each text built in bulk.
+
+    The dotted quads of all first and last addresses come from one format operation over their
+    packed octets, and each span's CIDR blocks from the table by its first and last octet.
+    """
+    count = len(merged)
+    packed = struct.pack(">%dI" % (2 * count), *itertools.chain.from_iterable(merged))
+    octets = tuple(packed)
+    ranges = ("%d.%d.%d.%d-%d.%d.%d.%d\n" * count % octets).split("\n")
+    ranges.pop()
+    heads = bytearray(3 * count)  # a, b, c of each first address
+    heads[0::3], heads[1::3], heads[2::3] = packed[0::8], packed[1::8], packed[2::8]
+    heads = ("%d.%d.%d.\n" * count % tuple(heads)).split("\n")
+    known = _BLOCKS_IN_24.get
+    blocks = [known(low << 8 | high) or _blocks_in_24(low, high) for low, high in zip(octets[3::8], octets[7::8])]
+    cidrs = [head + block for head, found in zip(heads, blocks) for block in found]
+    total = sum(last - first for first, last in merged) + count
+    return {"ranges": ranges, "cidrs": cidrs, "count": total}
+
+
 def summarize_spans(merged):
     """summarize() of merged IPv4 spans: ``{ranges, cidrs, count}``.
 
     The blocks are span_cidrs' (written out here: this runs for every range of a site).
     """
+    if len(merged) > 4 and all(first >> 8 == last >> 8 for first, last in merged):
+        return _summarize_within_24s(merged)
     ntoa, pack = socket.inet_ntoa, _IPV4.pack
     ranges, cidrs, count = [], [], 0
     add, extend, octet, known = cidrs.append, cidrs.extend, _OCTET, _BLOCKS_IN_24.get
