@@ -13,7 +13,7 @@ module: compute_network_gate
 short_description: Stop a node whose cluster cannot go on, or put a cluster's leader in its group
 version_added: 0.2.0
 description:
-  - The last step of the C(compute_network) role on each node, in one task: with a I(refusal), the node
+  - The last step of the C(compute_network) role on each node, in one task. With a I(refusal), the node
     fails with it as the message (a cluster whose check did not pass, or that the run holds only part of);
     otherwise a cluster's leader (I(leader)) joins the group I(group), as M(ansible.builtin.group_by) would
     put it there, and any other node goes on unchanged.
