@@ -244,35 +244,84 @@ def merge_patch(target, patch):
     return result
 
 
-def _list_key(item):
-    """Key of an item in a list that server-side apply merges by key (a `name` or a `type`)."""
-    if isinstance(item, dict):
+# How server-side apply treats a list: merged item by item under its key fields, or atomic
+# (replaced whole, owned as one field). Built-in kinds: by a `name` or `type` field, close to
+# their strategic-merge keys. Custom kinds: as their CRD schema declares
+# (x-kubernetes-list-type: map with x-kubernetes-list-map-keys), else atomic, as the API
+# server does for a list the schema does not key, preserve-unknown-fields included.
+BUILTIN_KEYS = object()
+
+
+class ListShapes:
+    """The list keys of one kind: ``keys(path)`` for the list at a FieldsV1 path."""
+
+    def __init__(self, schema=None, builtin=True):
+        self.schema = schema
+        self.builtin = builtin
+
+    def keys(self, path):
+        if self.builtin or path[:1] == ("f:metadata",):
+            return BUILTIN_KEYS
+        node = self.schema
+        for part in path:
+            if not isinstance(node, dict):
+                return None
+            if part.startswith("f:"):
+                properties = node.get("properties") or {}
+                extra = node.get("additionalProperties")
+                node = properties.get(part[2:], extra if isinstance(extra, dict) else None)
+            elif part.startswith("k:"):
+                node = node.get("items")
+        if isinstance(node, dict) and node.get("x-kubernetes-list-type") == "map":
+            return tuple(node.get("x-kubernetes-list-map-keys") or ()) or None
+        return None
+
+
+BUILTIN_SHAPES = ListShapes()
+
+
+def _list_key(item, keys=BUILTIN_KEYS):
+    """Key of an item in a list that server-side apply merges by key, or None."""
+    if not isinstance(item, dict):
+        return None
+    if keys is BUILTIN_KEYS:
         for field in ("name", "type"):
             if isinstance(item.get(field), str):
                 return "k:" + json.dumps({field: item[field]}, separators=(",", ":"))
-    return None
-
-
-def _keyed(items):
-    """The list as {key: item} when every item has a distinct key, else None (atomic list)."""
-    if not isinstance(items, list) or not items:
         return None
-    keys = [_list_key(item) for item in items]
-    if None in keys or len(set(keys)) != len(keys):
+    if not keys or any(field not in item for field in keys):
         return None
-    return dict(zip(keys, items))
+    return "k:" + json.dumps({field: item[field] for field in keys}, separators=(",", ":"),
+                             sort_keys=True)
 
 
-def apply_merge(live, applied):
+def _key_fields(part):
+    """The {field: value} a k: path part names."""
+    return json.loads(part[2:])
+
+
+def _keyed(items, keys=BUILTIN_KEYS):
+    """The list as {key: item} when it merges by key and every item has a distinct key, else
+    None (atomic list)."""
+    if keys is None or not isinstance(items, list) or not items:
+        return None
+    found = [_list_key(item, keys) for item in items]
+    if None in found or len(set(found)) != len(found):
+        return None
+    return dict(zip(found, items))
+
+
+def apply_merge(live, applied, shapes=BUILTIN_SHAPES, path=()):
     """Merge an applied configuration into the live object: maps and keyed lists merge."""
     if isinstance(live, dict) and isinstance(applied, dict):
         result = copy.deepcopy(live)
         for key, value in applied.items():
-            result[key] = apply_merge(live.get(key), value)
+            result[key] = apply_merge(live.get(key), value, shapes, path + ("f:" + key,))
         return result
-    live_items, applied_items = _keyed(live), _keyed(applied)
+    keys = shapes.keys(path)
+    live_items, applied_items = _keyed(live, keys), _keyed(applied, keys)
     if live_items is not None and applied_items is not None:
-        merged = [apply_merge(item, applied_items.get(key)) if key in applied_items
+        merged = [apply_merge(item, applied_items.get(key), shapes, path + (key,)) if key in applied_items
                   else copy.deepcopy(item) for key, item in live_items.items()]
         merged += [copy.deepcopy(item) for key, item in applied_items.items()
                    if key not in live_items]
@@ -280,19 +329,19 @@ def apply_merge(live, applied):
     return copy.deepcopy(applied)
 
 
-def field_paths(value, prefix=()):
+def field_paths(value, prefix=(), shapes=BUILTIN_SHAPES):
     """Fields set in a configuration, as managedFields (FieldsV1) paths: f:<field>, k:<key>."""
     paths = set()
     if isinstance(value, dict):  # an empty map sets no field
         for key, sub in value.items():
-            paths |= field_paths(sub, prefix + ("f:" + key,))
+            paths |= field_paths(sub, prefix + ("f:" + key,), shapes)
         return paths
-    items = _keyed(value)
+    items = _keyed(value, shapes.keys(prefix))
     if items is not None:
         for key, item in items.items():
             paths.add(prefix + (key, "."))
-            paths |= field_paths({k: v for k, v in item.items() if k not in ("name", "type")},
-                                 prefix + (key,))
+            paths |= field_paths({k: v for k, v in item.items() if k not in _key_fields(key)},
+                                 prefix + (key,), shapes)
         return paths
     return {prefix} if prefix else set()
 
@@ -317,8 +366,13 @@ def _step(node, part):
     if part.startswith("f:") and isinstance(node, dict):
         return node.get(part[2:])
     if part.startswith("k:") and isinstance(node, list):
-        return next((item for item in node if _list_key(item) == part), None)
+        return next((item for item in node if _names(item, part)), None)
     return None
+
+
+def _names(item, part):
+    """Whether a list item is the one a k: path part names."""
+    return isinstance(item, dict) and all(item.get(k) == v for k, v in _key_fields(part).items())
 
 
 def value_at(obj, path):
@@ -342,7 +396,7 @@ def remove_path(obj, path):
         if isinstance(node, dict):
             node.pop(part[2:], None)
         elif isinstance(node, list):
-            node[:] = [item for item in node if _list_key(item) != part]
+            node[:] = [item for item in node if not _names(item, part)]
         if node or depth == 0:
             return
 
@@ -637,7 +691,10 @@ class EmulatedApi(kmock.KubernetesEmulator):
             if kind.has_generation:
                 meta["generation"] = 1
         if managed is not None and managed_fields_from_body:
-            meta["managedFields"] = managed
+            if managed:
+                meta["managedFields"] = managed
+            else:  # no manager owns a field: the server keeps no managedFields
+                meta.pop("managedFields", None)
         if kind.has_status and not status_from_body:
             new.pop("status", None)
             if old is not None and "status" in old:
@@ -651,6 +708,10 @@ class EmulatedApi(kmock.KubernetesEmulator):
         if kind.kind == "Namespace":
             new.setdefault("spec", {"finalizers": ["kubernetes"]})
             new.setdefault("status", {"phase": "Active"})
+            # The API server gives every Namespace this label, its name, on every write.
+            if not isinstance(meta.get("labels"), dict):
+                meta["labels"] = {}
+            meta["labels"]["kubernetes.io/metadata.name"] = name
         if old is not None and kind.has_generation:
             def spec_of(obj):
                 return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
@@ -682,24 +743,48 @@ class EmulatedApi(kmock.KubernetesEmulator):
             await self._store(kind, new, old)
         return new, True
 
+    def _shapes(self, kind):
+        """How server-side apply treats the lists of a kind (ListShapes)."""
+        if not kind.custom:
+            return BUILTIN_SHAPES
+        crd = self.get_object(CRD, None, "%s.%s" % (kind.plural, kind.group)) or {}
+        for version in (crd.get("spec") or {}).get("versions") or []:
+            if version.get("name") == kind.version:
+                return ListShapes((version.get("schema") or {}).get("openAPIV3Schema"), builtin=False)
+        return ListShapes(None, builtin=False)
+
+    def _owned_fields(self, kind, obj, shapes):
+        """The fields of an object a manager can own: not its identity, server-set metadata
+        or (where the kind has the subresource) its status."""
+        body = {key: value for key, value in copy.deepcopy(obj).items()
+                if key not in ("apiVersion", "kind") and not (key == "status" and kind.has_status)}
+        meta = body.get("metadata")
+        if isinstance(meta, dict):
+            for field in ("name", "namespace") + SERVER_SET:
+                meta.pop(field, None)
+        return body, field_paths(body, shapes=shapes)
+
     def _apply(self, kind, old, applied, manager, force):
         """Server-side apply: merge the applied configuration, remove the fields this
         manager applied before and dropped now (unless another manager owns them), refuse
-        to take a field another manager owns with a different value unless forced."""
+        to take a field another manager owns with a different value unless forced.
+
+        As the API server does: an object that has no managedFields (created before field
+        management, or whose appliers own no field) first has its fields recorded as an
+        update by "before-first-apply"; a manager left owning no field is dropped."""
         if not manager:
             raise api_error(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: "
                             "fieldManager: Required value: is required for apply patch")
-        config = copy.deepcopy(applied)
-        for field in ("apiVersion", "kind"):
-            config.pop(field, None)
-        config_meta = config.get("metadata") or {}
-        for field in ("name", "namespace") + SERVER_SET:
-            config_meta.pop(field, None)
-        if kind.has_status:
-            config.pop("status", None)
-        mine = field_paths(config)
+        shapes = self._shapes(kind)
+        config, mine = self._owned_fields(kind, applied, shapes)
         live = old or {}
         entries = copy.deepcopy((live.get("metadata") or {}).get("managedFields") or [])
+        if old is not None and not entries:
+            dummy, before = self._owned_fields(kind, old, shapes)
+            if before:
+                entries = [{"manager": "before-first-apply", "operation": "Update",
+                            "apiVersion": kind.api_version, "time": now(), "fieldsType": "FieldsV1",
+                            "fieldsV1": paths_to_fields(before)}]
         previous = set()
         others = []
         for entry in entries:
@@ -717,7 +802,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
             raise api_error(409, "Conflict", "Apply failed with %d conflict(s): %s" % (
                 len(causes), "; ".join(c["message"] for c in causes)), causes=causes,
                 name=old["metadata"]["name"], kind=kind.plural)
-        new = apply_merge(live, config) if old is not None else config
+        new = apply_merge(live, config, shapes) if old is not None else config
         owned_by_others = set().union(*[paths for entry, paths in others])
         for path in sorted(previous - mine, key=len, reverse=True):
             if path not in owned_by_others:
@@ -730,9 +815,10 @@ class EmulatedApi(kmock.KubernetesEmulator):
                 entry["fieldsV1"] = paths_to_fields(kept)
             if kept:
                 managed.append(entry)
-        managed.append({"manager": manager, "operation": "Apply", "apiVersion": kind.api_version,
-                        "time": now(), "fieldsType": "FieldsV1",
-                        "fieldsV1": paths_to_fields(mine)})
+        if mine:
+            managed.append({"manager": manager, "operation": "Apply", "apiVersion": kind.api_version,
+                            "time": now(), "fieldsType": "FieldsV1",
+                            "fieldsV1": paths_to_fields(mine)})
         new.setdefault("metadata", {})["managedFields"] = managed
         return new
 

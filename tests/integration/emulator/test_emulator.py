@@ -451,3 +451,72 @@ def test_annotation_and_label_keys_must_be_qualified_names(emulated_api):
         deployments.create(namespace="default", body=body)
     del body["metadata"]["labels"]
     assert deployments.create(namespace="default", body=body).metadata.name == "a"
+
+
+def test_a_namespace_applied_bare_is_recorded_once_before_first_apply(emulated_api):
+    # Found on the real API server (tests/cluster/test_bringup_real.py): a Namespace applied with
+    # nothing but its name leaves its applier owning no field, so the server keeps no
+    # managedFields; the next apply first records what the object holds (the name label and
+    # finalizer the server set) under "before-first-apply", a write that moves resourceVersion.
+    namespaces = dynamic_client(emulated_api).resources.get(api_version="v1", kind="Namespace")
+    bare = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bare"}}
+    first = namespaces.server_side_apply(body=bare, name="bare", field_manager=FIELD_MANAGER)
+    assert first.metadata.labels.to_dict() == {"kubernetes.io/metadata.name": "bare"}
+    assert not first.metadata.managedFields
+    second = namespaces.server_side_apply(body=bare, name="bare", field_manager=FIELD_MANAGER)
+    assert second.metadata.resourceVersion != first.metadata.resourceVersion
+    assert [(m.manager, m.operation, m.fieldsV1.to_dict()) for m in second.metadata.managedFields] == [
+        ("before-first-apply", "Update", {"f:metadata": {"f:labels": {"f:kubernetes.io/metadata.name": {}}},
+                                          "f:spec": {"f:finalizers": {}}})]
+    third = namespaces.server_side_apply(body=bare, name="bare", field_manager=FIELD_MANAGER)
+    assert third.metadata.resourceVersion == second.metadata.resourceVersion
+
+    # Declaring the label the server sets anyway gives the applier a field: nothing moves later.
+    named = {"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": "named", "labels": {"kubernetes.io/metadata.name": "named"}}}
+    first = namespaces.server_side_apply(body=named, name="named", field_manager=FIELD_MANAGER)
+    assert [m.manager for m in first.metadata.managedFields] == [FIELD_MANAGER]
+    again = namespaces.server_side_apply(body=named, name="named", field_manager=FIELD_MANAGER)
+    assert again.metadata.resourceVersion == first.metadata.resourceVersion
+
+
+def test_custom_resource_lists_are_atomic_unless_their_crd_keys_them(emulated_api_factory):
+    # Found on the real API server: the Installation's ipPools (no list keys in its CRD) is one
+    # field; applying another list than the one an earlier writer set conflicts with it.
+    def crd(plural, kind, pools_schema):
+        return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": {"name": "%s.example.org" % plural},
+                "spec": {"group": "example.org", "scope": "Cluster",
+                         "names": {"plural": plural, "kind": kind},
+                         "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+                             "openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                                 "type": "object", "properties": {"pools": pools_schema}}}}}}]}}
+    item = {"type": "object", "properties": {"name": {"type": "string"}, "cidr": {"type": "string"}}}
+    api = emulated_api_factory(resources=[
+        crd("atomics", "Atomic", {"type": "array", "items": item}),
+        crd("keyeds", "Keyed", {"type": "array", "items": item, "x-kubernetes-list-type": "map",
+                                "x-kubernetes-list-map-keys": ["name"]})])
+    client = dynamic_client(api)
+    old = [{"name": "old", "cidr": "10.244.0.0/16"}]
+    both = old + [{"name": "new", "cidr": "172.27.0.0/16"}]
+    for kind in ("Atomic", "Keyed"):
+        api.add_object({"apiVersion": "example.org/v1", "kind": kind, "metadata": {"name": "default"},
+                        "spec": {"pools": old}})
+    atomics = client.resources.get(api_version="example.org/v1", kind="Atomic")
+    body = {"apiVersion": "example.org/v1", "kind": "Atomic", "metadata": {"name": "default"},
+            "spec": {"pools": both}}
+    with pytest.raises(ConflictError) as error:
+        atomics.server_side_apply(body=body, name="default", field_manager=FIELD_MANAGER)
+    assert [c["message"] for c in json.loads(error.value.body)["details"]["causes"]] == [
+        'conflict with "before-first-apply": .spec.pools']
+    forced = atomics.server_side_apply(body=body, name="default", field_manager=FIELD_MANAGER,
+                                       force_conflicts=True)
+    assert api.get("Atomic", "default")["spec"]["pools"] == both
+    assert {m.manager: m.fieldsV1.to_dict() for m in forced.metadata.managedFields} == {
+        FIELD_MANAGER: {"f:spec": {"f:pools": {}}}}
+
+    keyeds = client.resources.get(api_version="example.org/v1", kind="Keyed")
+    merged = keyeds.server_side_apply(body=dict(body, kind="Keyed", spec={"pools": both[1:]}),
+                                      name="default", field_manager=FIELD_MANAGER)
+    assert [p["name"] for p in api.get("Keyed", "default")["spec"]["pools"]] == ["old", "new"]
+    assert {m.manager for m in merged.metadata.managedFields} == {"before-first-apply", FIELD_MANAGER}
