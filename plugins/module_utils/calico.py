@@ -20,7 +20,7 @@ import re
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, k8s_names, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, k8s_names, manifest_file, releases
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import pod_mtu as pod_mtu_rule
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import ERROR, errors_of, finding, warning
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.release_version import major_minor
@@ -987,8 +987,10 @@ def config_run(params, files, show_diff):
             objects = manifest_file.read_objects(params["release_manifest"])
         except (IOError, OSError, manifest_file.UnsafeFile, manifest_file.yaml.YAMLError) as error:
             raise manifest_file.ManifestError("[calico_release_manifest_unreadable] release_manifest: %s" % error)
-        result["release_resources"] = customize_release_manifest(
-            objects, rendered["mtu"], rendered["ip_autodetection_method"], rendered["pool"])
+        # As the roles apply release manifests (release_manifests' objects): a bare Namespace
+        # declares its name label.
+        result["release_resources"] = releases.declare_namespace_names(customize_release_manifest(
+            objects, rendered["mtu"], rendered["ip_autodetection_method"], rendered["pool"]))[0]
     result["changed"] = False
     if params.get("dest") and not errors_of(findings):
         changed, diff = manifest_file.write_or_refuse(files, params["dest"],

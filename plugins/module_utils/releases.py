@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import hashlib
 import os
 import re
@@ -208,11 +209,82 @@ def manifests_run(params, fetch):
             elif reason is not None:
                 findings.append(missing_finding(entry, reason, params["required"]))
                 missing.append(entry)
+            else:
+                objects = applied_objects(entry["path"])
+                if objects is not None:
+                    entry["objects"] = objects
     images = []
     for release in params["releases"]:
         if release["install"]:
             images.extend(table_images(release))
     return dict(changed=changed, manifests=entries, missing=missing, images=images), findings
+
+
+# ---------------------------------------------------------------------------
+# The objects as the roles apply them.
+# ---------------------------------------------------------------------------
+
+# The label the API server gives every Namespace, its own name, on every write.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def _sets_a_field(value):
+    """Whether a part of an applied configuration gives its applier a field to own (an empty
+    map gives none)."""
+    if isinstance(value, dict):
+        return any(_sets_a_field(item) for item in value.values())
+    return value is not None
+
+
+def owns_no_field(obj):
+    """Whether server-side applying ``obj`` leaves its field manager owning nothing: it says no
+    more than its kind, name and namespace (a Namespace's status is the server's)."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    rest = dict((key, value) for key, value in obj.items() if key not in ("apiVersion", "kind", "metadata", "status"))
+    rest.update((key, value) for key, value in meta.items() if key not in ("name", "namespace"))
+    return not _sets_a_field(rest)
+
+
+# A document of a file that is a Namespace (its top-level kind); only such files are parsed.
+NAMESPACE_DOCUMENT = re.compile(br"^kind:[ \t]*[\"']?Namespace[\"']?[ \t]*$", re.M)
+
+
+def applied_objects(path):
+    """The objects of a verified file as the roles apply them where that differs from the file
+    (declare_namespace_names), else None: the file is applied from its path as it is."""
+    data = _read(path)
+    if not NAMESPACE_DOCUMENT.search(data):
+        return None
+    # Loaded only for a file that holds a Namespace: most runs never need YAML here.
+    from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file
+    if not manifest_file.HAS_YAML:
+        raise RuntimeError("PyYAML is needed to read %s (ansible-core's own dependency): %s"
+                           % (path, manifest_file.YAML_IMPORT_ERROR))
+    loader = getattr(manifest_file.yaml, "CSafeLoader", manifest_file.yaml.SafeLoader)
+    objects = [obj for obj in manifest_file.yaml.load_all(data, Loader=loader) if obj is not None]
+    objects, changed = declare_namespace_names(objects)
+    return objects if changed else None
+
+
+def declare_namespace_names(objects):
+    """``(objects, changed)``: each Namespace that says nothing but its name declares the name
+    label the API server gives it anyway.
+
+    A field manager that owns no field of an object leaves it without managedFields; the next
+    server-side apply then first records what the object holds under "before-first-apply", a
+    write that moves its resourceVersion although nothing was asked to change. Declaring the
+    label (the server's own value) gives the manager one field, so a second identical apply
+    writes nothing. The input is not changed.
+    """
+    result, changed = [], False
+    for obj in objects:
+        if isinstance(obj, dict) and obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace" \
+                and owns_no_field(obj) and (obj.get("metadata") or {}).get("name"):
+            obj = copy.deepcopy(obj)
+            obj["metadata"]["labels"] = {NAMESPACE_NAME_LABEL: obj["metadata"]["name"]}
+            changed = True
+        result.append(obj)
+    return result, changed
 
 
 # ---------------------------------------------------------------------------

@@ -140,3 +140,28 @@ def test_readme_and_summary_name_what_is_missing():
     lines = releases.summary_lines("/b", ["20-calico.yaml"], [{"file": "11-calico-b.yaml", "url": "u", "sha256": "s"}])
     assert lines[-1] == "11-calico-b.yaml: u (sha256 s)"
     assert "MISSING" in lines[-2]
+
+
+def test_a_namespace_that_says_only_its_name_declares_the_servers_name_label():
+    bare = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "calico-system"}}
+    empty = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "e", "labels": {}}, "spec": {}}
+    labelled = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "m", "labels": {"a": "b"}}}
+    finalized = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "f"},
+                 "spec": {"finalizers": ["kubernetes"]}}
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "s", "namespace": "x"}}
+    objects = [bare, empty, labelled, finalized, account, None]
+    result, changed = releases.declare_namespace_names(objects)
+    assert changed is True
+    assert [((o or {}).get("metadata") or {}).get("labels") for o in result] == [
+        {"kubernetes.io/metadata.name": "calico-system"}, {"kubernetes.io/metadata.name": "e"},
+        {"a": "b"}, None, None, None]
+    assert bare == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "calico-system"}}  # not changed
+    assert releases.declare_namespace_names([labelled, account]) == ([labelled, account], False)
+
+
+def test_what_an_applied_object_gives_its_field_manager():
+    assert releases.owns_no_field({"apiVersion": "v1", "kind": "ServiceAccount",
+                                   "metadata": {"name": "s", "namespace": "x", "labels": {}}})
+    assert releases.owns_no_field({"kind": "Namespace", "metadata": {"name": "n"}, "status": {"phase": "Active"}})
+    assert not releases.owns_no_field({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": ""}})
+    assert not releases.owns_no_field({"kind": "Namespace", "metadata": {"name": "n", "annotations": {"a": "b"}}})

@@ -199,3 +199,38 @@ def test_every_shipped_release_file_verifies_against_the_table(capsys, tmp_path,
         result = run(capsys, releases=[release], cache_dir=str(tmp_path / "cache"))
         assert not result.get("failed"), result.get("msg")
         assert [(m["name"], m["pin"]) for m in result["manifests"]] == [(name, "table") for name in names]
+
+
+def test_a_file_with_a_bare_namespace_comes_with_its_objects_as_applied(capsys, tmp_path, no_network):
+    # A Namespace that says nothing but its name would leave the field manager owning no field,
+    # and the next identical apply would move its resourceVersion (found on the real API server).
+    bare = yaml.safe_dump_all([
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "calico-system"}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tigera-operator", "labels": {"name": "x"}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "calico-system"}},
+    ]).encode()
+    folder = tmp_path / "calico"
+    folder.mkdir()
+    (folder / "operator-crds.yaml").write_bytes(CALICO)
+    (folder / "tigera-operator.yaml").write_bytes(bare)
+    release = releases(str(folder))[0]
+    release["files"][1]["sha256"] = sha(bare)
+    result = run(capsys, releases=[release], cache_dir=str(tmp_path / "cache"))
+    assert not result.get("failed"), result.get("msg")
+    crds, operator = result["manifests"]
+    assert "objects" not in crds  # no Namespace in it: applied from its path, never parsed
+    assert operator["path"] == str(folder / "tigera-operator.yaml")
+    assert [(o["kind"], o["metadata"].get("labels")) for o in operator["objects"]] == [
+        ("Namespace", {"kubernetes.io/metadata.name": "calico-system"}),
+        ("Namespace", {"name": "x"}),
+        ("ConfigMap", None)]
+    assert (folder / "tigera-operator.yaml").read_bytes() == bare  # the verified file is left as it is
+
+
+@requires_releases
+def test_the_shipped_release_files_are_applied_as_they_are(capsys, tmp_path, no_network):
+    for component, version, folder, names in _shipped():
+        release = {"component": component, "version": version, "dir": folder, "table": _role_table(component),
+                   "files": [{"name": name} for name in names]}
+        result = run(capsys, releases=[release], cache_dir=str(tmp_path / "cache"))
+        assert [m["name"] for m in result["manifests"] if "objects" in m] == []
