@@ -6,9 +6,9 @@
 #   make cluster-up INVENTORY=examples/two-node   start it for a site; writes .build/cluster/cluster.env
 #   make cluster-kubectl ARGS='get nodes -o wide'
 #   make cluster-down                         stop every process it started, remove .build/cluster
-#   make cluster                              the `cluster` suite: the bench proven (tests/cluster)
-#   make cluster-bringup                      test_bringup_apply's tests on the real server (not in
-#                                             `make test` yet: two known differences, see the file)
+#   make cluster                              the `cluster` suite: the bench proven, then the
+#                                             bring-up tests of test_bringup_apply on the real server
+#   make cluster-bringup                      only those bring-up tests (tests/cluster/test_bringup_real.py)
 
 TEST_SUITES += cluster
 
@@ -37,7 +37,7 @@ cluster-kubectl:
 cluster: venv
 	@rc=0; nice -n 19 python tests/cluster/build.py || rc=$$?; \
 	if [ "$$rc" -ne 0 ] && [ "$$rc" -ne 3 ]; then exit "$$rc"; fi; \
-	pytest $(PYTEST_FLAGS) tests/cluster --ignore=tests/cluster/test_bringup_real.py
+	pytest $(PYTEST_FLAGS) tests/cluster
 
 cluster-bringup: venv
 	nice -n 19 python tests/cluster/build.py

@@ -171,13 +171,15 @@ class RealApi:
     controllers and kwok make things ready, and what they cannot (the MetalLB controller's CA
     injection, issue 13) the bench's test says it plays (play_metallb_ca)."""
 
-    def __init__(self, bench, crds=()):
+    def __init__(self, bench, crds=(), since=0):
+        """``since``: the journal starts there (bench.mark()), for a test on a bench used before."""
         self.bench = bench
         self.kubeconfig = bench.kubeconfig
         self.crds = list(crds)
+        self.since = since
 
     def journal(self, since=0, verbs=None, kind=None):
-        return [entry for entry in self.bench.journal(since=since)
+        return [entry for entry in self.bench.journal(since=max(since, self.since))
                 if (verbs is None or entry["verb"] in verbs) and (kind is None or entry["kind"] == kind)]
 
     def mark(self):
