@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import build  # noqa: E402 pylint: disable=wrong-import-position
+import components  # noqa: E402 pylint: disable=wrong-import-position
 
 try:
     from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns, ipranges
@@ -226,9 +227,20 @@ def _is_ours(pid, binaries):
     return exe in binaries
 
 
+def _is_supervisor(pid, workdir):
+    """The pid is the components supervisor of this work folder (tests/cluster/components.py)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = handle.read().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    return any(arg.endswith("components.py") for arg in argv) and workdir in argv
+
+
 def recorded_pids(workdir):
-    """Pids kwokctl recorded for this work folder, plus the ones we recorded ourselves."""
-    pids = [pid for pid in (_read_pid(path) for path in _pid_files(workdir)) if pid]
+    """Pids kwokctl recorded for this work folder, the programs the supervisor started, and the
+    ones we recorded ourselves."""
+    pids = [pid for pid in (_read_pid(path) for path in _pid_files(workdir) + components.pid_files(workdir)) if pid]
     state = _load_state(workdir)
     for pid in state.get("pids", []):
         if pid not in pids:
@@ -259,6 +271,10 @@ def down(workdir=DEFAULT_WORKDIR, log=print, quiet_if_absent=False):
         return
     state = _load_state(workdir)
     binaries = set(state.get("binaries", {}).values())
+    # The supervisor first: it stops the programs it started before the API server goes.
+    supervisor = state.get("supervisor")
+    if supervisor and _is_supervisor(supervisor, workdir):
+        _stop_pids([supervisor], binaries, is_alive=lambda pid: _is_supervisor(pid, workdir))
     pids = recorded_pids(workdir)
     kwokctl = state.get("binaries", {}).get("kwokctl")
     if kwokctl and os.access(kwokctl, os.X_OK) and os.path.isdir(os.path.join(workdir, "kwok", "clusters", CLUSTER_NAME)):
@@ -271,7 +287,7 @@ def down(workdir=DEFAULT_WORKDIR, log=print, quiet_if_absent=False):
     log("cluster: stopped%s and removed %s" % (" %d leftover process(es)" % stopped if stopped else "", workdir))
 
 
-def _stop_pids(pids, binaries, timeout=10):
+def _stop_pids(pids, binaries, timeout=10, is_alive=None):
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -281,7 +297,7 @@ def _stop_pids(pids, binaries, timeout=10):
     alive = list(pids)
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = [pid for pid in alive if _is_ours(pid, binaries)]
+        alive = [pid for pid in alive if (is_alive or (lambda p: _is_ours(p, binaries)))(pid)]
     for pid in alive:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -382,6 +398,7 @@ def up(inventory, workdir=DEFAULT_WORKDIR, port=None, log=print):
         env = _start_control_plane(site, versions, paths, workdir, port, log)
         kubectl = Kubectl(paths["kubectl"], env["KUBECONFIG"])
         _seed(kubectl, site, versions, log)
+        env.update(_start_components(site, paths, workdir, env["KUBECONFIG"], log))
     except BaseException:
         down(workdir, log=lambda _line: None)
         raise
@@ -418,6 +435,10 @@ def _start_control_plane(site, versions, paths, workdir, port, log):
         yaml.safe_dump(config, handle, sort_keys=False)
     extra = [
         "kube-apiserver=service-cluster-ip-range=" + site.service_cidr,
+        # Webhooks are called at their Service's endpoints (the pod IPs), where the bench runs the
+        # real program in a network namespace of its own (tests/cluster/components.py), not at
+        # the ClusterIP, which nothing routes without kube-proxy.
+        "kube-apiserver=enable-aggregator-routing=true",
         "kube-controller-manager=service-cluster-ip-range=" + site.service_cidr,
         "kube-controller-manager=cluster-cidr=" + site.pod_cidr,
         "kube-controller-manager=allocate-node-cidrs=true",
@@ -463,6 +484,64 @@ def _seed(kubectl, site, versions, log):
     kubectl.run("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=60s")
     log("cluster: %d node(s) Ready and kube-system seeded as kubeadm leaves it in %.1fs"
         % (len(site.nodes), time.monotonic() - step))
+
+
+def free_dns_port():
+    """A port free on 127.0.0.1 for both UDP and TCP (DNS answers on both)."""
+    for _attempt in range(20):
+        port = free_port()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((LOOPBACK, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            sock.close()
+    raise build.BenchError("no port free for both UDP and TCP on %s" % LOOPBACK)
+
+
+def _start_components(site, paths, workdir, kubeconfig, log, timeout=60):
+    """Start the supervisor of the real programs behind the faked pods (tests/cluster/components.py),
+    detached, and wait until CoreDNS answers for the kubernetes Service. Returns cluster.env's lines."""
+    step = time.monotonic()
+    ports = {"dns": free_dns_port(), "health": free_port(), "ready": free_port(), "metrics": free_port(),
+             "upstream": free_dns_port()}
+    folder = os.path.join(workdir, "components")
+    os.makedirs(folder, exist_ok=True)
+    command = [sys.executable, os.path.join(HERE, "components.py"), "--workdir", workdir, "--kubeconfig", kubeconfig,
+               "--binaries", json.dumps(paths), "--ports", json.dumps(ports)]
+    with open(os.path.join(folder, "supervisor.log"), "a", encoding="utf-8") as out:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    state = _load_state(workdir)
+    state["supervisor"] = proc.pid
+    state["ports"] = ports
+    _save_state(workdir, state)
+    name = "kubernetes.default.svc.%s" % site.cluster_domain
+    deadline = time.monotonic() + timeout
+    answer = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            answer = components.dns_query(ports["dns"], name, timeout=1)
+        except OSError:
+            answer = None
+        if answer and answer[1] == [site.kubernetes_service_ip]:
+            break
+        time.sleep(0.3)
+    else:
+        logs = os.path.join(folder, "coredns", "log")
+        detail = ""
+        if os.path.exists(logs):
+            with open(logs, encoding="utf-8", errors="replace") as handle:
+                detail = build.last_lines(handle.read())
+        raise build.BenchError("CoreDNS did not answer %s with %s on %s:%d within %ds (last answer %s; %s)"
+                               % (name, site.kubernetes_service_ip, LOOPBACK, ports["dns"], timeout, answer,
+                                  detail or "see " + folder))
+    log("cluster: CoreDNS %s serves kube-system/coredns on %s:%d (udp+tcp), started in %.1fs"
+        % (os.path.basename(os.path.dirname(paths["coredns"])), LOOPBACK, ports["dns"], time.monotonic() - step))
+    return {"CLUSTER_DNS": "%s:%d" % (LOOPBACK, ports["dns"]), "CLUSTER_COMPONENTS_PID": str(proc.pid),
+            "CLUSTER_COMPONENTS_DIR": folder}
 
 
 def _write_env(path, env):

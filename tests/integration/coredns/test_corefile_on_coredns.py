@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rendered Corefiles on a real CoreDNS: which block answers a name, and what the hosts plugin serves.
 
-The CoreDNS binary comes from EDGEOPS_COREDNS, else ``coredns`` on PATH, else the bench cache
-(EDGEOPS_BENCH_CACHE, default /var/cache/edgeops-k8s-network, ``bin/coredns-*/coredns``); build
-one with ``go install github.com/coredns/coredns@v1.12.1``. Without one the tests skip and say so.
+The CoreDNS binary comes from EDGEOPS_COREDNS, else the cluster bench's cache (the version of
+tests/cluster/versions.env, which ``make cluster-build`` builds there; with ``CI=true`` the first
+test builds it when it is missing), else ``coredns`` on PATH. Without one the tests skip and say
+so (with ``CI=true`` they fail).
 
 CoreDNS listens on 127.0.0.1 only, and every query goes there. The Corefile is the one
 coredns_config renders, with three changes the test needs and nothing else: the kubernetes
@@ -13,13 +14,13 @@ second server block of the same CoreDNS that answers every query with ``whoami``
 answer record), so that an answer record can only come from the hosts plugin.
 """
 
-import glob
 import os
 import re
 import shutil
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 import pytest
@@ -39,21 +40,40 @@ SITE_DNS = "192.0.2.53"
 HOSTS = [{"ip": "10.20.1.10", "names": ["plc-01.site.example", "plc.lan"]}]
 
 
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "cluster")
+sys.path.insert(0, BENCH)
+import build  # noqa: E402 pylint: disable=wrong-import-position,wrong-import-order
+sys.path.remove(BENCH)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
 def coredns_binary():
+    """EDGEOPS_COREDNS, else the bench cache's CoreDNS at the pinned version, else PATH's."""
     explicit = os.environ.get("EDGEOPS_COREDNS")
     if explicit:
         return explicit
-    found = shutil.which("coredns")
+    cached = build.binary_paths(build.read_versions())["coredns"]
+    if os.access(cached, os.X_OK):
+        return cached
+    return shutil.which("coredns")
+
+
+@pytest.fixture(scope="module")
+def binary():
+    found = coredns_binary()
     if found:
         return found
-    cache = os.environ.get("EDGEOPS_BENCH_CACHE", "/var/cache/edgeops-k8s-network")
-    built = sorted(glob.glob(os.path.join(cache, "bin", "coredns-*", "coredns")))
-    return built[-1] if built else None
-
-
-BINARY = coredns_binary()
-pytestmark = pytest.mark.skipif(
-    BINARY is None, reason="no CoreDNS binary (set EDGEOPS_COREDNS, or go install github.com/coredns/coredns)")
+    if IN_CI:
+        # CI proves these on every run: build the pinned CoreDNS into the bench cache (the
+        # cluster suite needs it there anyway), with progress on stderr.
+        try:
+            return build.build(build.read_versions(), only=("coredns",),
+                               log=lambda line: sys.stderr.write(line + "\n"))["coredns"]
+        except build.BenchError as err:
+            pytest.fail("no CoreDNS binary in CI: %s" % err, pytrace=False)
+    pytest.skip("no CoreDNS binary: `make cluster-build` builds the pinned one into the bench cache"
+                " (or set EDGEOPS_COREDNS)")
 
 
 def free_port():
@@ -103,7 +123,7 @@ def query_a(port, name):
 
 
 @pytest.fixture
-def serve(tmp_path):
+def serve(tmp_path, binary):
     """Start CoreDNS on a Corefile (rendered text); return its port. Stopped at teardown."""
     processes = []
 
@@ -112,7 +132,7 @@ def serve(tmp_path):
         path = tmp_path / ("Corefile-%d" % len(processes))
         path.write_text(for_the_test(corefile, port, upstream))
         log = open(str(path) + ".log", "w")
-        process = subprocess.Popen([BINARY, "-conf", str(path)], stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen([binary, "-conf", str(path)], stdout=log, stderr=subprocess.STDOUT,
                                    cwd=str(tmp_path))
         processes.append((process, log))
         deadline = time.time() + 20
