@@ -358,6 +358,7 @@ class Program:
     name = None  # the binary's name in build.binary_paths
     namespace = None
     deployment = None
+    image = None  # the image repository (without registry and tag) whose pods it stands in for
 
     def __init__(self, supervisor):
         self.sup = supervisor
@@ -395,6 +396,14 @@ class Program:
         if self.proc is None:
             if time.monotonic() < self.next_start:
                 return
+            image = deployment["spec"]["template"]["spec"]["containers"][0].get("image", "")
+            repository = image.split("@")[0].rsplit(":", 1)[0] if ":" in image.split("/")[-1] else image.split("@")[0]
+            if not (repository == self.image or repository.endswith("/" + self.image)):
+                # Another program's pods under this name (a test's stand-in manifest): not ours to run.
+                log("%s: Deployment %s/%s runs %s, not %s: not started" % (
+                    self.name, self.namespace, self.deployment, image or "no image", self.image))
+                self.next_start = time.monotonic() + 30
+                return
             if not os.access(self.binary, os.X_OK):
                 log("%s: %s is not built: not started" % (self.name, self.binary))
                 self.next_start = time.monotonic() + 60
@@ -418,7 +427,7 @@ class Program:
         log("%s: started pid %d: %s" % (self.name, self.proc.pid, " ".join(argv)))
         self.started()
 
-    def stop(self, grace=3):
+    def stop(self, grace=2):
         if self.proc is None:
             return
         if self.proc.poll() is None:
@@ -456,6 +465,7 @@ class CoreDNS(Program):
     name = "coredns"
     namespace = "kube-system"
     deployment = "coredns"
+    image = "coredns/coredns"
     configmap = "coredns"
 
     def __init__(self, supervisor):
@@ -698,6 +708,7 @@ class MetallbController(Program):
     name = "metallb-controller"
     namespace = "metallb-system"
     deployment = "controller"
+    image = "metallb/controller"
 
     def __init__(self, supervisor):
         super().__init__(supervisor)

@@ -168,8 +168,9 @@ class RealApi:
     """tests/emulator's EmulatedApi interface (fixtures.py) over a bench, so that a test written
     for the emulated API runs unchanged on the real server: get() asks the server, journal()
     reads the writes it accepted from its audit log. There is no auto_ready to play: the real
-    controllers and kwok make things ready, and what they cannot (the MetalLB controller's CA
-    injection, issue 13) the bench's test says it plays (play_metallb_ca)."""
+    controllers, kwok and the bench's real programs (components.py) make things ready; what the
+    stand-in manifests of test_bringup_real.py leave undone, that test says it plays
+    (MetallbCaInjector)."""
 
     def __init__(self, bench, crds=(), since=0):
         """``since``: the journal starts there (bench.mark()), for a test on a bench used before."""
@@ -211,9 +212,13 @@ class RealApi:
 
 
 class MetallbCaInjector:
-    """Plays the one thing the MetalLB controller does that the bench does not run yet (issue 13):
-    once the metallb-webhook-configuration exists, write a CA bundle into its webhooks, as the
-    controller's cert rotation does. The bench's own cluster CA stands in for MetalLB's."""
+    """Plays, for the stand-in release manifests of test_bringup_real.py only, the one thing of
+    the MetalLB controller the role waits for: once the metallb-webhook-configuration exists,
+    write a CA bundle into its webhooks. The bench runs the real controller for MetalLB's own
+    Deployment (its image; tests/cluster/components.py), whose cert rotation writes the real
+    bundle (test_components.py proves it); the stand-ins' Deployment runs no MetalLB image and
+    carries no RBAC, so nothing real runs for it. The bench's cluster CA stands in for MetalLB's.
+    Goes when those tests apply the real manifests (issue 13)."""
 
     def __init__(self, bench, interval=1.0):
         self.bench = bench

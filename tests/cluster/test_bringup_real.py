@@ -9,14 +9,15 @@ there and fails here found a bug in the emulator or in a role.
 
 What differs from the emulator, on purpose:
 - nothing is auto-ready by fiat: kwok and the real controllers roll out Deployments and
-  DaemonSets and the API server establishes CRDs. The MetalLB webhook's CA bundle is written by a
-  stand-in for the MetalLB controller (kube_bench.MetallbCaInjector) until the bench runs the
-  real controller (issue 13);
+  DaemonSets and the API server establishes CRDs. The bench runs the real MetalLB controller only
+  for MetalLB's own image; the stand-in manifests' controller Deployment is not it, so the
+  webhook's CA bundle is written by a stand-in (kube_bench.MetallbCaInjector) until these tests
+  apply the real manifests (issue 13);
 - the cluster has kubeadm's own CoreDNS objects, so the tests' LIVE_COREDNS is not created again.
 
-Not run here: test_coredns_rollback_puts_the_previous_corefile_back needs a CoreDNS that never
-becomes ready, and kwok makes every pod ready; it stays on the emulator until the bench runs
-the real CoreDNS (issue 13).
+Not run here: test_coredns_rollback_puts_the_previous_corefile_back needs a CoreDNS Deployment
+that never becomes ready, and kwok makes every pod ready (the bench's real CoreDNS serves
+beside the faked pods, it does not make them ready); it stays on the emulator.
 """
 
 import functools

@@ -106,7 +106,12 @@ def test_up_twice_replaces_and_a_dead_cluster_is_cleared_then_down_twice(tmp_pat
         third = run_cli("up", "--inventory", inventory, "--workdir", workdir)
         assert third.returncode == 0, third
         assert running(pids_second) == []
-        pids_third = [int(p) for p in cluster.read_env(os.path.join(workdir, "cluster.env"))["CLUSTER_PIDS"].split()]
+        env_third = cluster.read_env(os.path.join(workdir, "cluster.env"))
+        pids_third = [int(p) for p in env_third["CLUSTER_PIDS"].split()]
+        # The supervisor of the real programs and the CoreDNS it runs stop with the cluster too.
+        with open(os.path.join(env_third["CLUSTER_COMPONENTS_DIR"], "coredns", "pid"), encoding="ascii") as handle:
+            pids_third += [int(env_third["CLUSTER_COMPONENTS_PID"]), int(handle.read())]
+        assert len(running(pids_third)) == 7
     finally:
         first_down = run_cli("down", "--workdir", workdir)
     assert first_down.returncode == 0, first_down

@@ -270,3 +270,17 @@ def test_a_requested_address_outside_every_pool_gets_none(metallb):
     reporter = events[0].get("reportingComponent") or events[0].get("source", {}).get("component")
     assert reporter == "metallb-controller"
     assert _ingress(metallb, "lb-outside") == []
+
+
+def test_the_api_server_refuses_loopback_endpoints(bench_cluster):
+    """Why the controller runs at its pod IP in a namespace of its own: a webhook Service's
+    endpoint on the host's loopback, where it would be simplest to serve, is refused."""
+    for kind, body in (
+            ("Endpoints", {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "loop", "namespace": "default"},
+                           "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": 9443}]}]}),
+            ("EndpointSlice", {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                               "metadata": {"name": "loop", "namespace": "default"}, "addressType": "IPv4",
+                               "endpoints": [{"addresses": ["127.0.0.1"]}], "ports": [{"port": 9443}]})):
+        refused = bench_cluster.apply([body])
+        assert refused.returncode != 0, kind
+        assert "loopback" in refused.stderr, refused.stderr
