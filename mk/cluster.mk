@@ -1,8 +1,10 @@
 # The real control plane bench (DESIGN.md section 7, CONTRIBUTING.md "The cluster bench"):
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and kwokctl
-# built from the Go module proxy at the versions of tests/cluster/versions.env, cached in
-# $(EDGEOPS_BENCH_CACHE) (default /var/cache/edgeops-k8s-network) by version.
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and kwokctl, and
+# the real programs behind faked pods (CoreDNS, the MetalLB controller), built from the Go module
+# proxy at the versions of tests/cluster/versions.env, cached in $(EDGEOPS_BENCH_CACHE) (default
+# /var/cache/edgeops-k8s-network) by version.
 #   make cluster-build                        build what is missing (the first time: many minutes)
+#   make cluster-build ONLY=coredns           build one program (repeatable names, space-separated)
 #   make cluster-up INVENTORY=examples/two-node   start it for a site; writes .build/cluster/cluster.env
 #   make cluster-kubectl ARGS='get nodes -o wide'
 #   make cluster-down                         stop every process it started, remove .build/cluster
@@ -19,8 +21,10 @@ ARGS ?= get nodes -o wide
 
 .PHONY: cluster cluster-build cluster-up cluster-down cluster-kubectl cluster-bringup
 
+ONLY ?=
+
 cluster-build: venv
-	nice -n 19 python tests/cluster/build.py
+	nice -n 19 python tests/cluster/build.py $(foreach name,$(ONLY),--only $(name))
 
 cluster-up: venv
 	python tests/cluster/cluster.py up --inventory $(INVENTORY) --workdir $(CLUSTER_WORKDIR) $(if $(PORT),--port $(PORT))
