@@ -370,7 +370,7 @@ class Program:
 
     @property
     def binary(self):
-        return self.sup.binaries[self.name]
+        return self.sup.binaries.get(self.name, "")
 
     def deployment_path(self):
         return "/apis/apps/v1/namespaces/%s/deployments/%s" % (self.namespace, self.deployment)
@@ -794,12 +794,17 @@ class Supervisor:
 
     def run(self):
         log("supervisor: pid %d, programs %s" % (os.getpid(), ", ".join(p.name for p in self.programs)))
+        last_error = {}
         while not self.stopping.is_set():
             for program in self.programs:
                 try:
                     program.sync()
+                    last_error.pop(program.name, None)
                 except Exception as err:  # pylint: disable=broad-except
-                    log("%s: %s: %s" % (program.name, type(err).__name__, err))
+                    message = "%s: %s: %s" % (program.name, type(err).__name__, err)
+                    if last_error.get(program.name) != message:  # once, not every second
+                        log(message)
+                    last_error[program.name] = message
             self.stopping.wait(POLL_SECONDS)
         for program in self.programs:
             program.stop()
