@@ -367,6 +367,7 @@ class Program:
         self.restarts = 0
         self.next_start = 0.0
         self.log_handle = None
+        self.env = None  # the environment prepare() wants the program started with (None: ours)
 
     @property
     def binary(self):
@@ -418,11 +419,11 @@ class Program:
     def log_path(self):
         return os.path.join(self.folder, "log")
 
-    def start(self, argv, env=None):
+    def start(self, argv):
         os.makedirs(self.folder, exist_ok=True)
         self.log_handle = open(self.log_path(), "a", encoding="utf-8")
         self.proc = subprocess.Popen(argv, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=self.log_handle,
-                                     stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
+                                     stderr=subprocess.STDOUT, env=self.env, preexec_fn=_die_with_parent)
         write_atomically(os.path.join(self.folder, "pid"), "%d\n" % self.proc.pid)
         log("%s: started pid %d: %s" % (self.name, self.proc.pid, " ".join(argv)))
         self.started()
@@ -451,7 +452,8 @@ class Program:
 
     # hooks
     def prepare(self, deployment):
-        """The command line to start, or None to wait (called while the program is not running)."""
+        """The command line to start, or None to wait (called while the program is not running);
+        may set self.env."""
         raise NotImplementedError
 
     def started(self):
@@ -736,7 +738,7 @@ class MetallbController(Program):
         self.env.pop("KUBECONFIG", None)
         return argv
 
-    def start(self, argv, env=None):
+    def start(self, argv):
         os.makedirs(self.folder, exist_ok=True)
         self.log_handle = open(self.log_path(), "a", encoding="utf-8")
         # The program waits on stdin in its own network namespace until that is set up.
