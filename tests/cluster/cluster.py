@@ -18,6 +18,7 @@ earlier, possibly killed, run left.
 
 import argparse
 import errno
+import hashlib
 import ipaddress
 import json
 import os
@@ -263,6 +264,38 @@ def _kwok_env(workdir):
     return env
 
 
+def _route_metric(workdir):
+    """This bench's metric for its unreachable routes: its own, so that benches for the same
+    CIDRs add and remove theirs without touching each other's; high, so a real route wins."""
+    return 4000 + int(hashlib.sha256(workdir.encode()).hexdigest()[:6], 16) % 1000
+
+
+def guard_routes(site, workdir, log):
+    """Unreachable routes for the site's pod and service CIDRs, so that nothing the bench's
+    processes send to a pod or service address (the API server calling a webhook, a program
+    dialling a ClusterIP) leaves the machine through the default route: where the bench made a
+    pod IP real (tests/cluster/components.py), its /32 route is more specific. Root only."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        log("cluster: not root: no unreachable routes for the pod and service CIDRs (traffic to them"
+            " would follow the default route)")
+        return []
+    metric = str(_route_metric(workdir))
+    routes = []
+    for cidr in (site.pod_cidr, site.service_cidr):
+        proc = subprocess.run(["ip", "route", "add", "unreachable", cidr, "metric", metric],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode and "File exists" not in proc.stderr:
+            raise build.BenchError("ip route add unreachable %s: %s" % (cidr, proc.stderr.strip()))
+        routes.append([cidr, metric])
+    return routes
+
+
+def _drop_routes(routes):
+    for cidr, metric in routes:
+        subprocess.run(["ip", "route", "del", "unreachable", cidr, "metric", metric],
+                       capture_output=True, check=False)
+
+
 def down(workdir=DEFAULT_WORKDIR, log=print, quiet_if_absent=False):
     """Stop what an earlier ``up`` in workdir started and remove workdir. Idempotent."""
     if not os.path.exists(workdir):
@@ -283,6 +316,7 @@ def down(workdir=DEFAULT_WORKDIR, log=print, quiet_if_absent=False):
     # kwokctl stops its components by their pid files; whatever still runs (a killed kwokctl,
     # a component that ignored SIGTERM) is stopped here, by pid and only if it runs our binary.
     stopped = _stop_pids([pid for pid in pids if _is_ours(pid, binaries)], binaries)
+    _drop_routes(state.get("routes", []))
     shutil.rmtree(workdir, ignore_errors=True)
     log("cluster: stopped%s and removed %s" % (" %d leftover process(es)" % stopped if stopped else "", workdir))
 
@@ -395,6 +429,8 @@ def up(inventory, workdir=DEFAULT_WORKDIR, port=None, log=print):
     state = {"inventory": os.path.abspath(inventory), "binaries": paths, "pids": []}
     _save_state(workdir, state)
     try:
+        state["routes"] = guard_routes(site, workdir, log)
+        _save_state(workdir, state)
         env = _start_control_plane(site, versions, paths, workdir, port, log)
         kubectl = Kubectl(paths["kubectl"], env["KUBECONFIG"])
         _seed(kubectl, site, versions, log)
@@ -430,25 +466,29 @@ def _start_control_plane(site, versions, paths, workdir, port, log):
             "kubeAuditPolicy": AUDIT_POLICY,
         },
     }
-    config_path = os.path.join(workdir, "kwokctl.yaml")
-    with open(config_path, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(config, handle, sort_keys=False)
     extra = [
-        "kube-apiserver=service-cluster-ip-range=" + site.service_cidr,
+        ("kube-apiserver", "service-cluster-ip-range", site.service_cidr),
         # Webhooks are called at their Service's endpoints (the pod IPs), where the bench runs the
         # real program in a network namespace of its own (tests/cluster/components.py), not at
         # the ClusterIP, which nothing routes without kube-proxy.
-        "kube-apiserver=enable-aggregator-routing=true",
-        "kube-controller-manager=service-cluster-ip-range=" + site.service_cidr,
-        "kube-controller-manager=cluster-cidr=" + site.pod_cidr,
-        "kube-controller-manager=allocate-node-cidrs=true",
-        "kube-controller-manager=node-cidr-mask-size=%d" % _node_cidr_mask(site),
-        "kwok-controller=cidr=" + site.pod_cidr,
+        ("kube-apiserver", "enable-aggregator-routing", "true"),
+        ("kube-controller-manager", "service-cluster-ip-range", site.service_cidr),
+        ("kube-controller-manager", "cluster-cidr", site.pod_cidr),
+        ("kube-controller-manager", "allocate-node-cidrs", "true"),
+        ("kube-controller-manager", "node-cidr-mask-size", str(_node_cidr_mask(site))),
+        ("kwok-controller", "cidr", site.pod_cidr),
     ]
+    # In the configuration, not as --extra-args: kwokctl v0.8.0 indexes its patches by the flag's
+    # position, and panics when a second component has more than one flag.
+    patches = {}
+    for component, key, value in extra:
+        patches.setdefault(component, []).append({"key": key, "value": value})
+    config["componentsPatches"] = [{"name": name, "extraArgs": args} for name, args in patches.items()]
+    config_path = os.path.join(workdir, "kwokctl.yaml")
+    with open(config_path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(config, handle, sort_keys=False)
     command = [paths["kwokctl"], "--config", config_path, "--name", CLUSTER_NAME, "create", "cluster",
                "--runtime", "binary", "--kubeconfig", kubeconfig, "--timeout", "120s", "--wait", "60s"]
-    for item in extra:
-        command += ["--extra-args", item]
     step = time.monotonic()
     log_path = os.path.join(workdir, "kwokctl.log")
     with open(log_path, "w", encoding="utf-8") as out:

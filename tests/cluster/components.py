@@ -484,13 +484,12 @@ class CoreDNS(Program):
     def prepare(self, deployment):
         os.makedirs(self.folder, exist_ok=True)
         account = deployment["spec"]["template"]["spec"].get("serviceAccountName") or "default"
-        if not self.project():
-            return None
         if self.kubeconfig is None or time.monotonic() - self.token_written > TOKEN_SECONDS / 2:
             self.kubeconfig = service_account_kubeconfig(self.sup.api, self.folder, self.namespace, account)
             self.token_written = time.monotonic()
             self.served_version = None
-            self.project()
+        if not self.project():
+            return None
         if self.resolver is None:
             self.resolver = RefusingResolver(self.sup.ports["upstream"])
         return [self.binary, "-conf", self.corefile_path]
@@ -700,6 +699,68 @@ def container_command(deployment, pod):
     return list(container.get("args", [])), env
 
 
+class VolumeProjection:
+    """A secret or configMap volume of the pod, kept in a folder as a kubelet keeps it mounted:
+    one file per key (or per item), rewritten atomically when the object changes."""
+
+    def __init__(self, namespace, volume, mount_path, target):
+        self.namespace = namespace
+        self.kind = "secret" if "secret" in volume else "configMap"
+        source = volume[self.kind]
+        self.object_name = source.get("secretName") if self.kind == "secret" else source.get("name")
+        self.items = source.get("items")
+        self.mount_path = mount_path
+        self.target = target
+        self.version = None
+
+    def sync(self, api):
+        plural = "secrets" if self.kind == "secret" else "configmaps"
+        obj = api.get("/api/v1/namespaces/%s/%s/%s" % (self.namespace, plural, self.object_name))
+        if obj is None or obj["metadata"]["resourceVersion"] == self.version:
+            return False
+        files = {}
+        for key, value in (obj.get("data") or {}).items():
+            files[key] = base64.b64decode(value) if self.kind == "secret" else value.encode()
+        for key, value in (obj.get("binaryData") or {}).items():
+            files[key] = base64.b64decode(value)
+        if self.items:
+            files = {item["path"]: files[item["key"]] for item in self.items if item["key"] in files}
+        os.makedirs(self.target, exist_ok=True)
+        for name, content in files.items():
+            path = os.path.join(self.target, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = path + ".tmp"
+            with open(tmp, "wb") as handle:
+                handle.write(content)
+            os.replace(tmp, path)
+        for name in os.listdir(self.target):
+            if name not in files and os.path.isfile(os.path.join(self.target, name)):
+                os.unlink(os.path.join(self.target, name))
+        self.version = obj["metadata"]["resourceVersion"]
+        log("projected %s %s/%s (%d keys) into %s" % (self.kind, self.namespace, self.object_name, len(files), self.target))
+        return True
+
+
+def volume_projections(deployment, folder):
+    """{mountPath: VolumeProjection} for the first container's secret and configMap mounts. A
+    mount under /tmp lands under ``<folder>/tmp``, the program's TMPDIR (Go's os.TempDir), so
+    that a program finding its files under the temporary folder finds them there."""
+    spec = deployment["spec"]["template"]["spec"]
+    volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
+    found = {}
+    for mount in spec["containers"][0].get("volumeMounts", []):
+        volume = volumes.get(mount["name"], {})
+        if "secret" in volume or "configMap" in volume:
+            path = mount["mountPath"].rstrip("/")
+            if path.startswith("/tmp/"):
+                target = os.path.join(folder, "tmp", path[len("/tmp/"):])
+            else:
+                target = os.path.join(folder, "volumes", mount["name"])
+            found[mount["mountPath"]] = VolumeProjection(deployment["metadata"]["namespace"], volume, mount["mountPath"],
+                                                         target)
+    return found
+
+
 class MetallbController(Program):
     """MetalLB's controller for metallb-system/controller: assigns LoadBalancer addresses from the
     IPAddressPools, rotates its webhook certificate (writing the CA bundle into the webhook
@@ -712,10 +773,16 @@ class MetallbController(Program):
     deployment = "controller"
     image = "metallb/controller"
 
+    # Where the controller reads its webhook serving certificate: the mount of the
+    # metallb-webhook-cert secret in its pod (the cert rotation waits for the kubelet to project
+    # what it wrote into the secret).
+    cert_mount = "/tmp/k8s-webhook-server/serving-certs"
+
     def __init__(self, supervisor):
         super().__init__(supervisor)
         self.network = None
         self.pod = None
+        self.volumes = {}
 
     def prepare(self, deployment):
         if not can_make_pod_networks():
@@ -731,11 +798,19 @@ class MetallbController(Program):
         kubeconfig = service_account_kubeconfig(self.sup.api, self.folder, self.namespace, account)
         args, env = container_command(deployment, pod)
         self.pod = pod
+        self.volumes = volume_projections(deployment, self.folder)
+        for volume in self.volumes.values():
+            volume.sync(self.sup.api)
+        cert_dir = self.volumes[self.cert_mount].target if self.cert_mount in self.volumes \
+            else os.path.join(self.folder, "certs")
         argv = [self.binary] + args + ["--kubeconfig=" + kubeconfig, "--namespace=" + self.namespace,
-                                       "--pod-name=" + pod["metadata"]["name"],
-                                       "--cert-dir=" + os.path.join(self.folder, "certs")]
+                                       "--pod-name=" + pod["metadata"]["name"], "--cert-dir=" + cert_dir]
         self.env = dict(os.environ, **env)
         self.env.pop("KUBECONFIG", None)
+        # The pod's /tmp: controller-runtime's webhook server reads its certificate from
+        # $TMPDIR/k8s-webhook-server/serving-certs, where the secret's projection is.
+        self.env["TMPDIR"] = os.path.join(self.folder, "tmp")
+        os.makedirs(self.env["TMPDIR"], exist_ok=True)
         return argv
 
     def start(self, argv):
@@ -767,6 +842,8 @@ class MetallbController(Program):
             self.network = None
 
     def tick(self, deployment):
+        for volume in self.volumes.values():
+            volume.sync(self.sup.api)
         # The pod it stands in for went (a rollout, a deletion): run as the new one.
         pod = running_pod(self.sup.api, self.namespace, deployment)
         if pod is not None and self.pod is not None and pod["metadata"]["uid"] != self.pod["metadata"]["uid"] \
