@@ -287,7 +287,7 @@ class RefusingResolver:
             reply_flags = 0x8000 | (flags & 0x7900) | 0x0080 | 5
             qdcount = struct.unpack(">H", packet[4:6])[0]
             question_end = 12
-            for _ in range(qdcount):
+            for _question in range(qdcount):
                 while question_end < len(packet) and packet[question_end]:
                     question_end += packet[question_end] + 1
                 question_end += 5
@@ -832,8 +832,8 @@ class MetallbController(Program):
             return
         self.proc.stdin.write(b"go\n")
         self.proc.stdin.close()
-        log("%s: started pid %d as pod %s/%s at %s: %s" % (self.name, self.proc.pid, self.namespace,
-                                                         self.pod["metadata"]["name"], pod_ip, " ".join(argv)))
+        log("%s: started pid %d as pod %s/%s at %s: %s"
+            % (self.name, self.proc.pid, self.namespace, self.pod["metadata"]["name"], pod_ip, " ".join(argv)))
 
     def cleanup(self):
         super().cleanup()
