@@ -1,13 +1,18 @@
 """The real programs behind the faked pods (tests/cluster/components.py), on the session's bench.
 
 Server: the bench of tests/cluster/conftest.py (real control plane, kwok nodes) with the real
-CoreDNS of versions.env serving kube-system/coredns as a host process on 127.0.0.1. Every DNS
-query goes to that loopback port over UDP; nothing is sent anywhere else.
+CoreDNS of versions.env serving kube-system/coredns as a host process on 127.0.0.1, and, once
+MetalLB v0.16.1's release manifest is applied, the real MetalLB controller in a network
+namespace the bench made, at the faked controller pod's IP. Every DNS query goes to CoreDNS's
+loopback port over UDP; the API server reaches the webhook at the pod IP inside that namespace;
+the bench's unreachable routes keep anything else for the pod and service CIDRs on the machine.
+No speaker runs: that an assigned address is announced is not proven here.
 """
 
 import ipaddress
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -284,3 +289,32 @@ def test_the_api_server_refuses_loopback_endpoints(bench_cluster):
         refused = bench_cluster.apply([body])
         assert refused.returncode != 0, kind
         assert "loopback" in refused.stderr, refused.stderr
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_controller_stops_with_its_deployment_and_starts_with_the_next(metallb):
+    pid_file = os.path.join(metallb.env["CLUSTER_COMPONENTS_DIR"], "metallb-controller", "pid")
+    with open(pid_file, encoding="ascii") as handle:
+        pid = int(handle.read())
+    assert _alive(pid)
+    link = components.PodNetwork(0, "", 0, metallb.workdir + "/metallb-controller").host_link
+    assert subprocess.run(["ip", "link", "show", link], capture_output=True, check=False).returncode == 0
+    metallb.kubectl("delete", "deployment", "controller", "-n", METALLB_NS, "--wait=false")
+    metallb.wait_for(lambda: not os.path.exists(pid_file), timeout=30, what="the controller to be stopped")
+    assert not _alive(pid)
+    # Its pod network went with it: the veth (and with it the route to the pod IP) is gone.
+    assert subprocess.run(["ip", "link", "show", link], capture_output=True, check=False).returncode != 0
+
+    deployment = [doc for doc in _metallb_manifest() if doc["kind"] == "Deployment"]
+    assert metallb.apply(deployment, "--server-side", "--force-conflicts", "--field-manager",
+                         "edgeops.k8s_network").returncode == 0
+    metallb.wait_for(lambda: os.path.exists(pid_file), timeout=60, what="the controller to start again")
+    _load_balancer(metallb, "lb-after")
+    assert len(metallb.wait_for(lambda: _ingress(metallb, "lb-after"), timeout=30, what="an address")) == 1
