@@ -317,7 +317,7 @@ def compare_nodes(site, nodes, field_prefix=""):
         if away:
             outside.append((name, away))
     found = []
-    site_ranges = ", ".join(site.node_ranges or [])
+    site_ranges = ", ".join(shown(r) for r in site.node_ranges) if outside else ""
     for name, away in outside[:MAX_NODE_FINDINGS]:
         found.append(finding("cluster_network_mismatch", field,
                              "the site has %s; the cluster's Node %s has the InternalIP %s, outside them"

@@ -254,8 +254,20 @@ def config_run(params, files, show_diff):
     ``files`` writes ``dest`` (see manifest_file.write_text); the module and its action plugin
     both come through here.
     """
-    resources, findings = render(params, params.get("compute_network"))
+    compute_network = params.get("compute_network")
+    dns_ip = params.get("cluster_dns_ip")
+    dns_findings = []
+    if dns_ip and not address_ok(dns_ip):
+        dns_findings.append(finding("invalid_address", "cluster_dns_ip", "%r is not an IP address" % (dns_ip,)))
+    elif dns_ip and isinstance(compute_network, dict):
+        # The live kube-dns Service's address (apply mode) over the one the settings give.
+        compute_network = dict(compute_network, cluster_dns_ip=dns_ip)
+    resources, findings = render(params, compute_network)
+    if dns_findings:
+        resources, findings = [], findings + dns_findings
     result = dict(changed=False, resources=resources)
+    if not errors_of(findings):
+        result["cluster_dns_ip"] = str(ipranges.parse_address(compute_network["cluster_dns_ip"]))
     dest = params.get("dest")
     if dest and not errors_of(findings):
         changed, diff = manifest_file.write_or_refuse(files, dest, manifest_file.dump_resources(resources), findings)

@@ -32,6 +32,13 @@ options:
         and C(cluster_dns_ip) are used.
     type: dict
     required: true
+  cluster_dns_ip:
+    description:
+      - The cluster DNS address the front end resolves the back end through. Empty takes
+        C(compute_network.cluster_dns_ip), the tenth address of the service CIDR. The C(verify) role passes, in
+        apply mode, the address of the cluster's live C(kube-system/kube-dns) Service.
+    type: str
+    default: ""
   namespace:
     description: Namespace of the app, a DNS-1123 label.
     type: str
@@ -110,6 +117,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cluster_dns_ip:
+  description: The cluster DNS address the front end resolves through.
+  returned: when no finding is an error
+  type: str
+  sample: 10.96.0.10
 resources:
   description: The objects, in apply order; empty when a finding is an error.
   returned: always
@@ -142,6 +154,7 @@ from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings impor
 
 ARGUMENT_SPEC = dict(
     compute_network=dict(type="dict", required=True),
+    cluster_dns_ip=dict(type="str", default=""),
     namespace=dict(type="str", default=verify.DEFAULTS["namespace"]),
     db_image=dict(type="str", default=verify.DEFAULTS["db_image"]),
     db_replicas=dict(type="int", default=verify.DEFAULTS["db_replicas"]),

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.edgeops.k8s_network.plugins.modules import (
-    calico_config, compute_ip_probe, compute_network_check, coredns_config, metallb_config, verify_config)
+    calico_config, cluster_network_check, compute_ip_probe, compute_network_check, coredns_config, metallb_config,
+    verify_config)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 # What one module run may take at most, on a loaded two-core machine.
@@ -182,3 +183,18 @@ def test_coredns_config(capsys, args):
 @example(args={"compute_network": {"cluster_dns_ip": "10.0.0.10"}, "db_probe_send": "'; reboot; '"})
 def test_verify_config(capsys, args):
     run(capsys, verify_config, args)
+
+
+@FUZZ
+@given(args=_options(cluster_network_check))
+@example(args={"compute_network": {"service_cidr": deep(DEPTH), "node_ips": {"ranges": deep(50)}},
+               "nodes": [{"status": {"addresses": [{"type": "InternalIP", "address": "a\n" * 5000}]}}]})
+@example(args={"compute_network": {"service_cidr": "172.28.0.0/16", "node_ips": {"ranges": ["10.0.0.1"]}},
+               "kubeadm_config": [{"data": {"ClusterConfiguration": "a: &a [*a, *a]\n" + "{" * 5000}}],
+               "dns_service": [{"spec": {"clusterIPs": [deep(DEPTH)], "clusterIP": 3}}]})
+@example(args={"compute_network": {"service_cidr": "172.28.0.0/16", "node_ips": {"ranges": ["10.0.0.0/8"]}},
+               "nodes": [{"metadata": {"name": "n%d" % i},
+                          "status": {"addresses": [{"type": "InternalIP", "address": "11.0.%d.%d" % (i // 250, i % 250)}]}}
+                         for i in range(5000)]})
+def test_cluster_network_check(capsys, args):
+    run(capsys, cluster_network_check, args)
