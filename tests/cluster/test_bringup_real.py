@@ -13,7 +13,8 @@ What differs from the emulator, on purpose:
   for MetalLB's own image; the stand-in manifests' controller Deployment is not it, so the
   webhook's CA bundle is written by a stand-in (kube_bench.MetallbCaInjector) until these tests
   apply the real manifests (issue 13);
-- the cluster has kubeadm's own CoreDNS objects, so the tests' LIVE_COREDNS is not created again.
+- the cluster has kubeadm's own CoreDNS objects, kubeadm-config, kubernetes and kube-dns Services and
+  kwok's Nodes for the same site, so the tests' LIVE_KUBEADM is not created again.
 
 Not run here: test_coredns_rollback_puts_the_previous_corefile_back needs a CoreDNS Deployment
 that never becomes ready, and kwok makes every pod ready (the bench's real CoreDNS serves
@@ -56,6 +57,8 @@ RUN_ON_REAL_SERVER = (
     "test_calico_guard_stops_a_pool_cidr_change_unless_allowed",
     "test_metallb_guard_keeps_assigned_service_ips_unless_allowed",
     "test_manifest_mode_puts_the_site_mtu_into_calico_yaml",
+    "test_a_site_that_disagrees_with_its_cluster_is_refused_before_anything_is_sent",
+    "test_check_mode_reads_the_cluster_and_refuses_a_site_that_disagrees",
 )
 
 
@@ -83,9 +86,12 @@ def emulated_api_factory(tmp_path, request):
         started.append(workdir)
         bench = start_bench(workdir, inventory=SITE_INVENTORY)
         api = RealApi(bench, crds=_stand_in_crds())
-        present = {("ConfigMap", "coredns"), ("Deployment", "coredns")}
+        # What the bench already holds as kubeadm leaves it: its CoreDNS, kubeadm-config, the
+        # kubernetes and kube-dns Services, and its Nodes (kwok's, for the same site).
+        present = {("ConfigMap", "coredns"), ("Deployment", "coredns"), ("ConfigMap", "kubeadm-config"),
+                   ("Service", "kubernetes"), ("Service", "kube-dns")}
         for obj in resources:
-            if (obj["kind"], obj["metadata"]["name"]) not in present:
+            if (obj["kind"], obj["metadata"]["name"]) not in present and obj["kind"] != "Node":
                 api.add_object(obj)
         injector.append(MetallbCaInjector(bench).__enter__())
         return api

@@ -124,6 +124,34 @@ LIVE_COREDNS = [
                  "conditions": [{"type": "Available", "status": "True"}]}),
 ]
 
+# The cluster as kubeadm leaves it for the tests' site (default pod and service CIDRs, cluster.local,
+# one node at the first node IP): kubeadm's ClusterConfiguration, the kubernetes Service on the
+# first address of the service CIDR, kube-dns on the tenth, the Node with its InternalIP.
+CLUSTER_CONFIGURATION = {"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration",
+                         "networking": {"serviceSubnet": "172.28.0.0/16", "podSubnet": "172.27.0.0/16",
+                                        "dnsDomain": "cluster.local"}}
+
+
+def kubeadm_config(**networking):
+    configuration = dict(CLUSTER_CONFIGURATION, networking=dict(CLUSTER_CONFIGURATION["networking"], **networking))
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+            "data": {"ClusterConfiguration": yaml.safe_dump(configuration, sort_keys=False)}}
+
+
+def cluster_service(ns, name, ip, port=443):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+            "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip], "ports": [{"port": port}]}}
+
+
+def node(name, address):
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+            "status": {"addresses": [{"type": "InternalIP", "address": address}, {"type": "Hostname", "address": name}]}}
+
+
+LIVE_CLUSTER = [kubeadm_config(), cluster_service("default", "kubernetes", "172.28.0.1"),
+                cluster_service("kube-system", "kube-dns", "172.28.0.10", port=53), node("edge-1", "192.168.10.11")]
+LIVE_KUBEADM = LIVE_CLUSTER + LIVE_COREDNS
+
 SITE = {
     "compute_network_interface": "eth1",
     "compute_network_node_ips": "192.168.10.11-192.168.10.12",
@@ -165,10 +193,10 @@ def site(tmp_path):
     return {"inventory": str(inventory), "vars": settings, "scratch": str(tmp_path)}
 
 
-def bringup(api, site, **overrides):
+def bringup(api, site, *args, **overrides):
     extra = dict(site["vars"])
     extra.update(overrides)
-    return run_playbook(api, BRINGUP, "-i", site["inventory"], extra_vars=extra, scratch=site["scratch"])
+    return run_playbook(api, BRINGUP, "-i", site["inventory"], *args, extra_vars=extra, scratch=site["scratch"])
 
 
 def without(site, manifest, name):
@@ -184,7 +212,7 @@ def writes(api, since=0):
 
 
 def test_bringup_applies_in_order_then_changes_nothing(emulated_api_factory, site):
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     first = bringup(api, site)
     assert first.rc == 0, first
 
@@ -213,7 +241,7 @@ def test_bringup_applies_in_order_then_changes_nothing(emulated_api_factory, sit
 
 
 def test_nothing_is_sent_when_the_check_fails(emulated_api_factory, site):
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     run = bringup(api, site, compute_network_pod_cidr="10.233.0.0/16", compute_network_service_cidr="10.233.0.0/18")
     assert run.rc != 0
     assert "[cidr_overlap] compute_network_pod_cidr" in run.stdout
@@ -223,7 +251,7 @@ def test_nothing_is_sent_when_the_check_fails(emulated_api_factory, site):
 def test_a_calico_node_that_never_comes_stops_the_bringup(emulated_api_factory, site):
     # A Degraded operator creates no calico-node: the wait must fail, not report ok.
     digest = without(site, "tigera-operator.yaml", "calico-node")
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     result = bringup(api, site, calico_ready_timeout=3, calico_tigera_operator_sha256=digest)
     assert result.rc == 2, result
     assert ("[calico_not_ready] DaemonSet calico-system/calico-node: never created (the operator install: see kubectl"
@@ -234,7 +262,7 @@ def test_a_calico_node_that_never_comes_stops_the_bringup(emulated_api_factory, 
 
 def test_a_metallb_speaker_that_never_comes_stops_the_bringup(emulated_api_factory, site):
     digest = without(site, "metallb-native.yaml", "speaker")
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     result = bringup(api, site, metallb_ready_timeout=3, metallb_manifest_sha256=digest)
     assert result.rc == 2, result
     assert ("[metallb_not_ready] DaemonSet metallb-system/speaker: never created within metallb_ready_timeout (3 s)"
@@ -247,7 +275,7 @@ def test_a_metallb_speaker_that_never_comes_stops_the_bringup(emulated_api_facto
                          ids=["metallb_argument", "coredns_argument", "verify_namespace"])
 def test_nothing_is_sent_when_a_later_role_refuses_its_settings(emulated_api_factory, site, bad):
     """Issue 14 defect 2: a later role's argument or renderer refuses before Calico is applied."""
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     run = bringup(api, site, **bad)
     assert run.rc != 0
     assert "[role_argument_invalid]" in run.stdout or "[verify_namespace_invalid]" in run.stdout, run.stdout[-3000:]
@@ -259,7 +287,7 @@ def test_calico_guard_stops_a_pool_cidr_change_unless_allowed(emulated_api_facto
             "spec": {"calicoNetwork": {"ipPools": [{"name": "default-ipv4-ippool", "cidr": "10.244.0.0/16",
                                                     "blockSize": 26, "encapsulation": "IPIPCrossSubnet",
                                                     "natOutgoing": "Enabled", "nodeSelector": "all()"}]}}}
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS + [live])
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM + [live])
     refused = bringup(api, site)
     assert refused.rc != 0
     assert "calico_immutable_change" in refused.stdout
@@ -287,7 +315,7 @@ def test_metallb_guard_keeps_assigned_service_ips_unless_allowed(emulated_api_fa
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "plc-gateway", "namespace": "default"},
                "spec": {"type": "LoadBalancer", "ports": [{"port": 443}]},
                "status": {"loadBalancer": {"ingress": [{"ip": "192.168.10.150"}]}}}
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS + [service])
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM + [service])
     refused = bringup(api, site)
     assert refused.rc != 0
     assert "metallb_ips_orphaned" in refused.stdout
@@ -303,7 +331,7 @@ def test_metallb_guard_keeps_assigned_service_ips_unless_allowed(emulated_api_fa
 def test_coredns_rollback_puts_the_previous_corefile_back(emulated_api_factory, site):
     # Deployments are left to the test: CoreDNS never reports the new generation as rolled out.
     api = emulated_api_factory(auto_ready=["DaemonSet", "CustomResourceDefinition",
-                                           "ValidatingWebhookConfiguration"], resources=LIVE_COREDNS)
+                                           "ValidatingWebhookConfiguration"], resources=LIVE_KUBEADM)
     for ns, name in (("tigera-operator", "tigera-operator"), ("metallb-system", "controller")):
         api.add_object(dict(workload("Deployment", name, ns), status={
             "replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "updatedReplicas": 1,
@@ -320,7 +348,7 @@ def test_coredns_rollback_puts_the_previous_corefile_back(emulated_api_factory, 
 
 
 def test_manifest_mode_puts_the_site_mtu_into_calico_yaml(emulated_api_factory, site):
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     run = bringup(api, site, calico_install_mode="manifest", calico_encapsulation="VXLAN")
     assert run.rc == 0, run
     assert api.get("ConfigMap", "calico-config", "kube-system")["data"]["veth_mtu"] == "1450"
@@ -337,7 +365,7 @@ def test_manifest_mode_puts_the_site_mtu_into_calico_yaml(emulated_api_factory, 
 @pytest.mark.parametrize("spoil", ["corrupted", "unpinned"])
 def test_every_release_manifest_is_verified_before_anything_is_sent(emulated_api_factory, site, spoil):
     """MetalLB comes after Calico, yet a bad MetalLB file stops the run before Calico's first object."""
-    api = emulated_api_factory(auto_ready=True, resources=LIVE_COREDNS)
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     if spoil == "corrupted":
         with open(os.path.join(site["vars"]["metallb_manifest_dir"], "metallb-native.yaml"), "a") as handle:
             handle.write("# changed after review\n")
@@ -350,3 +378,31 @@ def test_every_release_manifest_is_verified_before_anything_is_sent(emulated_api
             in run.stdout
     assert run.rc != 0
     assert writes(api) == []
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("compute_network_pod_cidr", "10.244.0.0/16", "the site has 10.244.0.0/16; the cluster has 172.27.0.0/16"
+     " (kube-system/kubeadm-config ClusterConfiguration networking.podSubnet)"),
+    ("compute_network_service_cidr", "10.96.0.0/16", "the site has 10.96.0.0/16; the cluster has 172.28.0.0/16"
+     " (kube-system/kubeadm-config ClusterConfiguration networking.serviceSubnet)"),
+    ("compute_network_cluster_domain", "edge.example", "the site has edge.example; the cluster has cluster.local"
+     " (kube-system/kubeadm-config ClusterConfiguration networking.dnsDomain)"),
+    ("compute_network_node_ips", "192.168.10.21-192.168.10.22", "the site has 192.168.10.21-192.168.10.22; the"
+     " cluster's Node edge-1 has the InternalIP 192.168.10.11, outside them"),
+], ids=["pod_cidr", "service_cidr", "cluster_domain", "node_ips"])
+def test_a_site_that_disagrees_with_its_cluster_is_refused_before_anything_is_sent(emulated_api_factory, site, setting,
+                                                                                    value, message):
+    """DESIGN.md section 5: the site against the live cluster, before anything is applied."""
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
+    run = bringup(api, site, **{setting: value})
+    assert run.rc == 2, run
+    assert "[cluster_network_mismatch] %s: %s" % (setting, message) in " ".join(run.stdout.split()), run.stdout[-3000:]
+    assert writes(api) == []
+
+
+def test_check_mode_reads_the_cluster_and_refuses_a_site_that_disagrees(emulated_api_factory, site):
+    api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
+    run = bringup(api, site, "--check", compute_network_pod_cidr="10.244.0.0/16")
+    assert run.rc == 2, run
+    assert "[cluster_network_mismatch] compute_network_pod_cidr:" in run.stdout
+    assert writes(api) == []  # not even a dry run
