@@ -35,8 +35,9 @@ DEMO_INVENTORY ?= examples/single-node
 DEMO_PLAYBOOKS ?= playbooks/validate.yml playbooks/bringup.yml
 
 # Debian packages the suites need: sshd for network-namespace nodes, ping/arping for the probe,
-# shellcheck so that `ansible-test sanity` checks shell scripts instead of skipping them.
-OS_PACKAGES ?= openssh-server iputils-ping iputils-arping shellcheck
+# shellcheck so that `ansible-test sanity` checks shell scripts instead of skipping them, unzip for
+# the offline install of docs/scenarios/air-gapped.md.
+OS_PACKAGES ?= openssh-server iputils-ping iputils-arping shellcheck unzip
 
 # The suites `make test` runs, in this order. A later suite adds itself from its own file,
 # e.g. mk/molecule.mk holding a `molecule:` target and `TEST_SUITES += molecule`, and
