@@ -21,14 +21,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import traceback
+
+try:
+    import yaml
+except ImportError:
+    HAS_YAML = False
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_YAML = True
+    YAML_IMPORT_ERROR = None
+
 from ansible.module_utils.six import string_types
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding, warning
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.manifest_file import HAS_YAML
-
-if HAS_YAML:
-    import yaml
 
 # Where each value is read, for the messages.
 KUBEADM_CONFIG = "kube-system/kubeadm-config"

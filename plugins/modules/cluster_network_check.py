@@ -182,7 +182,7 @@ cluster:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import cluster_network, ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import cluster_network, ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
@@ -201,8 +201,8 @@ def main():
     module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True)
     if not ipranges.HAS_NETADDR:
         module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    if not manifest_file.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
+    if not cluster_network.HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=cluster_network.YAML_IMPORT_ERROR)
     result, findings = cluster_network.check_run(module.params)
     report(module, findings, strict=module.params["strict"], **result)
 
