@@ -390,8 +390,8 @@ def test_every_release_manifest_is_verified_before_anything_is_sent(emulated_api
     ("compute_network_node_ips", "192.168.10.21-192.168.10.22", "the site has 192.168.10.21-192.168.10.22; the"
      " cluster's Node edge-1 has the InternalIP 192.168.10.11, outside them"),
 ], ids=["pod_cidr", "service_cidr", "cluster_domain", "node_ips"])
-def test_a_site_that_disagrees_with_its_cluster_is_refused_before_anything_is_sent(emulated_api_factory, site, setting,
-                                                                                    value, message):
+def test_a_site_that_disagrees_with_its_cluster_is_refused_before_anything_is_sent(
+        emulated_api_factory, site, setting, value, message):
     """DESIGN.md section 5: the site against the live cluster, before anything is applied."""
     api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     run = bringup(api, site, **{setting: value})
