@@ -856,7 +856,50 @@ class MetallbController(Program):
         return live is not None and live["metadata"]["uid"] == pod["metadata"]["uid"]
 
 
-PROGRAMS = (CoreDNS, MetallbController)
+class TigeraOperator(Program):
+    """The Tigera operator for tigera-operator/tigera-operator. Its manifest runs it with
+    hostNetwork, so a host process is where its pod would run; it serves nothing the API server
+    calls. It runs with a token of its service account (the release manifest's RBAC is what it
+    may do), the container's args and env as the kubelet gives them, and what a pod has and a
+    host process has not: OPERATOR_NAMESPACE (a pod reads it from its service account mount) and
+    KUBERNETES_SERVICE_HOST/PORT (the API server on loopback, which it passes on to calico-node,
+    typha and the CNI config). controller-runtime's leader election wants the pod's namespace
+    file too: the bench runs one operator and adds -enable-leader-election=false."""
+
+    name = "tigera-operator"
+    namespace = "tigera-operator"
+    deployment = "tigera-operator"
+    image = "tigera/operator"
+
+    def __init__(self, supervisor):
+        super().__init__(supervisor)
+        self.token_written = 0.0
+
+    @staticmethod
+    def _account(deployment):
+        return deployment["spec"]["template"]["spec"].get("serviceAccountName") or "default"
+
+    def prepare(self, deployment):
+        pod = running_pod(self.sup.api, self.namespace, deployment)
+        if pod is None:
+            return None
+        os.makedirs(self.folder, exist_ok=True)
+        kubeconfig = service_account_kubeconfig(self.sup.api, self.folder, self.namespace, self._account(deployment))
+        self.token_written = time.monotonic()
+        args, env = container_command(deployment, pod)
+        self.env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": self.folder}
+        self.env.update(env)
+        self.env.update({"KUBECONFIG": kubeconfig, "OPERATOR_NAMESPACE": self.namespace,
+                         "KUBERNETES_SERVICE_HOST": LOOPBACK, "KUBERNETES_SERVICE_PORT": str(self.sup.api.port)})
+        return [self.binary] + args + ["-enable-leader-election=false"]
+
+    def tick(self, deployment):
+        if time.monotonic() - self.token_written > TOKEN_SECONDS / 2:
+            service_account_kubeconfig(self.sup.api, self.folder, self.namespace, self._account(deployment))
+            self.token_written = time.monotonic()
+
+
+PROGRAMS = (CoreDNS, MetallbController, TigeraOperator)
 
 
 # --------------------------------------------------------------------------- the supervisor

@@ -258,7 +258,6 @@ class MetallbCaInjector:
 
 
 # --------------------------------------------------------------------------- the Tigera operator
-OPERATOR_NAMESPACE = "tigera-operator"
 
 
 def operator_binary():
@@ -274,58 +273,3 @@ def operator_binary():
     except build.Unavailable as err:
         unavailable(str(err))
     return None
-
-
-def start_operator(bench, binary):
-    """Run the operator as its Deployment's pod would run it, as a host process of the bench.
-
-    The container's args and env come from the tigera-operator Deployment the release manifest
-    created (POD_NAME from the pod kwok made for it), plus what a pod has and a host process has
-    not: a kubeconfig with a token of the Deployment's service account (so the manifest's RBAC is
-    what it may do), OPERATOR_NAMESPACE (a pod reads it from its service account mount) and
-    KUBERNETES_SERVICE_HOST/PORT (the API server on loopback). controller-runtime's leader
-    election needs the namespace file of a pod, which a host process has not: the bench runs one
-    operator and starts it with -enable-leader-election=false. Its pid goes into the bench's
-    state, so that ``cluster.py down`` stops it."""
-    deployment = bench.get("deployment", "tigera-operator", OPERATOR_NAMESPACE)
-    assert deployment, "the tigera-operator Deployment must exist before its program starts"
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    pods = bench.json("get", "pods", "-n", OPERATOR_NAMESPACE, "-l", "name=tigera-operator")["items"]
-    pod_name = pods[0]["metadata"]["name"] if pods else "tigera-operator"
-    server = urllib.parse.urlsplit(bench.env["CLUSTER_SERVER"])
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": bench.workdir}
-    for item in container.get("env", []):
-        if "value" in item:
-            env[item["name"]] = item["value"]
-        elif (item.get("valueFrom") or {}).get("fieldRef", {}).get("fieldPath") == "metadata.name":
-            env[item["name"]] = pod_name
-    folder = os.path.join(bench.workdir, "components", "tigera-operator")
-    os.makedirs(folder, exist_ok=True)
-    account = deployment["spec"]["template"]["spec"].get("serviceAccountName") or "default"
-    token = bench.kubectl("-n", OPERATOR_NAMESPACE, "create", "token", account, "--duration=24h").stdout.strip()
-    with open(bench.kubeconfig, encoding="utf-8") as handle:
-        admin = yaml.safe_load(handle)
-    kubeconfig = {
-        "apiVersion": "v1", "kind": "Config", "current-context": account,
-        "clusters": [{"name": "bench", "cluster": admin["clusters"][0]["cluster"]}],
-        "users": [{"name": account, "user": {"token": token}}],
-        "contexts": [{"name": account, "context": {"cluster": "bench", "user": account}}],
-    }
-    kubeconfig_path = os.path.join(folder, "kubeconfig")
-    with open(os.open(kubeconfig_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
-        yaml.safe_dump(kubeconfig, handle)
-    env.update({"KUBECONFIG": kubeconfig_path, "OPERATOR_NAMESPACE": OPERATOR_NAMESPACE,
-                "KUBERNETES_SERVICE_HOST": server.hostname, "KUBERNETES_SERVICE_PORT": str(server.port)})
-    log_path = os.path.join(folder, "log")
-    with open(log_path, "ab") as log:
-        argv = [binary] + container.get("args", []) + ["-enable-leader-election=false"]
-        proc = subprocess.Popen(argv, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    state_path = os.path.join(bench.workdir, "state.json")
-    with open(state_path, encoding="utf-8") as handle:
-        state = json.load(handle)
-    state["pids"].append(proc.pid)
-    state["binaries"]["tigera-operator"] = binary
-    with open(state_path, "w", encoding="utf-8") as handle:
-        json.dump(state, handle, indent=1)
-    return proc, log_path

@@ -3,8 +3,9 @@
 Server: the bench's real control plane (tests/cluster), one cluster per scenario for
 examples/two-node (pod CIDR 10.96.0.0/16, kubeadm-config's podSubnet the same); the real Tigera
 operator v1.42.3 (tests/cluster/versions.env, built by tests/cluster/build.py) runs as a host
-process in place of the pod kwok fakes for its Deployment, with the release manifests of Calico
-v3.32.1 from ../shared/releases applied. kwok makes the pods of the DaemonSets and Deployments
+process in place of the pod kwok fakes for its Deployment, started by the bench's component
+supervisor (tests/cluster/components.py) once the calico role has applied the release manifests
+of Calico v3.32.1 from ../shared/releases. kwok makes the pods of the DaemonSets and Deployments
 the operator creates Running and Ready; nothing runs in them. What these tests show is what the
 operator itself does with our Installation: the IPPool and calico-node DaemonSet it writes, the
 TigeraStatus it reports, and how the calico role's wait ends when the operator goes Degraded.
@@ -16,10 +17,9 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 import cluster
-from kube_bench import find_releases, operator_binary, start_bench, start_operator
+from kube_bench import find_releases, operator_binary, start_bench
 from test_bench import listening_addresses
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,14 +46,6 @@ OUTSIDE_POD_SUBNET = "10.98.0.0/16"
 READY_TIMEOUT = 45
 
 
-def release_objects(name):
-    path = os.path.join(CALICO_RELEASE, name)
-    if not os.path.exists(path):
-        pytest.skip("release manifest %s not found (set EDGEOPS_RELEASES)" % path)
-    with open(path, encoding="utf-8") as handle:
-        return [doc for doc in yaml.safe_load_all(handle) if doc]
-
-
 def run_calico_role(bench, scratch, **extra):
     """The calico role in apply mode on the bench, as bringup.yml runs it after the check, with
     the release manifests through the air-gapped path (calico_manifest_dir) and their pins."""
@@ -75,26 +67,34 @@ def run_calico_role(bench, scratch, **extra):
 
 
 def operator_bench(tmp_path_factory, name):
-    """A bench for examples/two-node with Calico's release manifests applied and the real
-    operator running behind its Deployment's faked pod."""
+    """A bench for examples/two-node whose component supervisor runs the real operator once its
+    Deployment appears (the calico role applies tigera-operator.yaml)."""
+    if not os.path.isfile(os.path.join(CALICO_RELEASE, "tigera-operator.yaml")):
+        pytest.skip("release manifests not found in %s (set EDGEOPS_RELEASES)" % CALICO_RELEASE)
     binary = operator_binary()
     workdir = str(tmp_path_factory.mktemp(name) / "cluster")
     bench = start_bench(workdir, inventory=INVENTORY)
-    crds = release_objects("operator-crds.yaml")
-    applied = bench.apply(crds, "--server-side", "--field-manager", "edgeops.k8s_network")
-    assert applied.returncode == 0, applied.stderr
-    applied = bench.apply(release_objects("tigera-operator.yaml"), "--server-side", "--field-manager",
-                          "edgeops.k8s_network")
-    assert applied.returncode == 0, applied.stderr
-    bench.kubectl("-n", "tigera-operator", "rollout", "status", "deployment/tigera-operator", "--timeout=60s")
-    proc, log_path = start_operator(bench, binary)
-    bench.operator_log = log_path
-    bench.operator = proc
+    bench.operator_binary = binary
     return bench
 
 
+def operator_folder(bench):
+    return os.path.join(bench.workdir, "components", "tigera-operator")
+
+
+def operator_pid(bench):
+    """The pid of the operator the supervisor runs, or None."""
+    try:
+        with open(os.path.join(operator_folder(bench), "pid"), encoding="ascii") as handle:
+            pid = int(handle.read().strip())
+        exe = os.readlink("/proc/%d/exe" % pid)
+    except (OSError, ValueError):
+        return None
+    return pid if exe.replace(" (deleted)", "") == bench.operator_binary else None
+
+
 def operator_log(bench):
-    with open(bench.operator_log, encoding="utf-8", errors="replace") as handle:
+    with open(os.path.join(operator_folder(bench), "log"), encoding="utf-8", errors="replace") as handle:
         return handle.read()
 
 
@@ -131,9 +131,10 @@ def test_the_calico_role_brings_the_site_up_on_the_real_operator(accepted):
     run = accepted.first_run
     assert run.rc == 0, run
     assert run.recap["edge-a"]["failed"] == 0
-    assert accepted.operator.poll() is None, operator_log(accepted)
+    pid = operator_pid(accepted)
+    assert pid, "the supervisor runs no operator: %s" % operator_log(accepted)
     # It serves nothing: no listening socket, no admission webhook for the API server to call.
-    assert listening_addresses([accepted.operator.pid]) == set()
+    assert listening_addresses([pid]) == set()
     for kind in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"):
         assert accepted.json("get", kind)["items"] == []
 
