@@ -131,11 +131,12 @@ class EmulatedApi:
 
 
 def start_emulated_api(workdir, auto_ready=False, resources=(), crds_required=False,
-                       journal_reads=False):
+                       journal_reads=False, hide_kinds=()):
     """Start tests/emulator/server.py in its own process and wait until it serves.
 
     `auto_ready`: False, True (every kind it knows how to make ready) or a list of kinds.
     `resources`: objects (dicts) present from the start.
+    `hide_kinds`: kinds the server does not serve at all (an unknown kind to its clients).
     """
     os.makedirs(workdir, exist_ok=True)
     ready_file = os.path.join(workdir, "ready")
@@ -154,6 +155,8 @@ def start_emulated_api(workdir, auto_ready=False, resources=(), crds_required=Fa
         command.append("--crds-required")
     if journal_reads:
         command.append("--journal-reads")
+    if hide_kinds:
+        command.append("--hide-kinds=" + ",".join(hide_kinds))
     log = open(os.path.join(workdir, "server.log"), "w", encoding="utf-8")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL)

@@ -60,6 +60,7 @@ BUILTIN_KINDS = [
     ("v1", "Endpoints", "endpoints", True),
     ("v1", "Pod", "pods", True),
     ("v1", "ServiceAccount", "serviceaccounts", True),
+    ("v1", "Event", "events", True),
     ("apps/v1", "Deployment", "deployments", True),
     ("apps/v1", "DaemonSet", "daemonsets", True),
     ("apps/v1", "StatefulSet", "statefulsets", True),
@@ -86,7 +87,7 @@ CUSTOM_KINDS = [
     ("crd.projectcalico.org/v1", "FelixConfiguration", "felixconfigurations", False),
     ("operator.tigera.io/v1", "Installation", "installations", False),
 ]
-NO_STATUS = {"ConfigMap", "Secret", "ServiceAccount", "Endpoints", "Role", "RoleBinding",
+NO_STATUS = {"Event", "ConfigMap", "Secret", "ServiceAccount", "Endpoints", "Role", "RoleBinding",
              "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
              "MutatingWebhookConfiguration"}
 READY_KINDS = {"Deployment", "DaemonSet", "StatefulSet", "CustomResourceDefinition",
@@ -97,7 +98,7 @@ DUMMY_CA_BUNDLE = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nZW11bGF0b3I=\n-----END CERTIFICATE-----\n").decode()
 SHORT_NAMES = {"Namespace": ["ns"], "Node": ["no"], "ConfigMap": ["cm"], "Service": ["svc"],
                "Endpoints": ["ep"], "Pod": ["po"], "ServiceAccount": ["sa"],
-               "Deployment": ["deploy"], "DaemonSet": ["ds"], "StatefulSet": ["sts"],
+               "Event": ["ev"], "Deployment": ["deploy"], "DaemonSet": ["ds"], "StatefulSet": ["sts"],
                "CustomResourceDefinition": ["crd", "crds"]}
 SERVER_SET = ("uid", "creationTimestamp", "resourceVersion", "generation", "managedFields")
 WRITE_VERBS = ("create", "update", "patch", "apply", "delete", "deletecollection")
@@ -447,24 +448,38 @@ def labels_match(labels, requirements):
     return True
 
 
-def parse_field_selector(text):
+# Field selectors the API server takes beyond metadata.name and metadata.namespace, per kind.
+EXTRA_FIELDS = {
+    "Event": ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+              "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+              "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"),
+}
+
+
+def parse_field_selector(text, kind=None):
+    """Parse a field selector into (path, equal, value) requirements; 400 on a field the API
+    server does not index for `kind` (as it answers)."""
+    known = ("metadata.name", "metadata.namespace") + EXTRA_FIELDS.get(kind, ())
     requirements = []
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         match = re.fullmatch(r"([A-Za-z.]+)\s*(==|=|!=)\s*(.*)", part)
         if not match:
             raise api_error(400, "BadRequest", "invalid field selector: %r" % part)
         field, op, value = match.groups()
-        if field not in ("metadata.name", "metadata.namespace"):
-            raise api_error(400, "BadRequest",
-                            '"%s" is not a known field selector: only "metadata.name", '
-                            '"metadata.namespace"' % field)
-        requirements.append((field.split(".")[1], op != "!=", value))
+        if field not in known:
+            raise api_error(400, "BadRequest", '"%s" is not a known field selector: only %s' % (
+                field, ", ".join('"%s"' % k for k in known)))
+        requirements.append((tuple(field.split(".")), op != "!=", value))
     return requirements
 
 
 def fields_match(obj, requirements):
-    meta = obj.get("metadata", {})
-    return all((meta.get(field) == value) == equal for field, equal, value in requirements)
+    def at(path):
+        value = obj
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        return "" if value is None else str(value)
+    return all((at(path) == value) == equal for path, equal, value in requirements)
 
 
 # ---------------------------------------------------------------------------- ready states
@@ -548,6 +563,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
     journal_reads: bool = False
     auto_ready: frozenset = frozenset()
     crds_required: bool = False
+    hidden_kinds: frozenset = frozenset()
     _last_rv: int = attrs.field(default=0, init=False)
     _seq: int = attrs.field(default=0, init=False)
 
@@ -576,6 +592,8 @@ class EmulatedApi(kmock.KubernetesEmulator):
                 kinds += kinds_of_crd(obj)
         unique = {}
         for kind in kinds:
+            if kind.kind in self.hidden_kinds:
+                continue
             unique.setdefault((kind.group, kind.version, kind.plural), kind)
         return list(unique.values())
 
@@ -860,7 +878,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
                 raise self._not_found(kind, request.name)
             return aiohttp.web.json_response(obj)
         labels = parse_label_selector(request.params.get("labelSelector"))
-        fields = parse_field_selector(request.params.get("fieldSelector"))
+        fields = parse_field_selector(request.params.get("fieldSelector"), kind.kind)
         items = [obj for obj in self.list_objects(kind, namespace)
                  if labels_match(obj["metadata"].get("labels") or {}, labels)
                  and fields_match(obj, fields)]
@@ -871,7 +889,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
 
     async def _watch(self, request, kind, namespace):
         labels = parse_label_selector(request.params.get("labelSelector"))
-        fields = parse_field_selector(request.params.get("fieldSelector"))
+        fields = parse_field_selector(request.params.get("fieldSelector"), kind.kind)
 
         def wanted(obj):
             meta = obj["metadata"]
@@ -899,7 +917,7 @@ class EmulatedApi(kmock.KubernetesEmulator):
         dry_run = "All" in request.params.get("dryRun", "")
         if request.name is None:
             labels = parse_label_selector(request.params.get("labelSelector"))
-            fields = parse_field_selector(request.params.get("fieldSelector"))
+            fields = parse_field_selector(request.params.get("fieldSelector"), kind.kind)
             items = [obj for obj in self.list_objects(kind, namespace)
                      if labels_match(obj["metadata"].get("labels") or {}, labels)
                      and fields_match(obj, fields)]
@@ -1191,6 +1209,9 @@ def parse_args(argv):
                              "of %s)" % ", ".join(sorted(READY_KINDS)))
     parser.add_argument("--crds-required", action="store_true",
                         help="serve custom kinds only once their CRD is Established")
+    parser.add_argument("--hide-kinds", default="",
+                        help="serve neither these kinds (comma list) nor their discovery, as an "
+                             "API server without their group or resource definition")
     parser.add_argument("--kubeconfig", help="also write a kubeconfig for the server here")
     return parser.parse_args(argv)
 
@@ -1202,7 +1223,8 @@ async def serve(args):
     if unknown:
         raise SystemExit("--auto-ready: unknown kinds %s" % ", ".join(sorted(unknown)))
     api = EmulatedApi(journal_path=args.journal, journal_reads=args.journal_reads,
-                      auto_ready=frozenset(auto), crds_required=args.crds_required)
+                      auto_ready=frozenset(auto), crds_required=args.crds_required,
+                      hidden_kinds=frozenset(k.strip() for k in args.hide_kinds.split(",") if k.strip()))
     for path in args.resources:
         for obj in load_objects(path):
             api.put_object(obj)
