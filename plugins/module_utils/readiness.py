@@ -68,9 +68,11 @@ def describe_conditions(conditions, only=None):
 def _generation_note(obj):
     generation = _int(_mapping(obj.get("metadata")).get("generation"), None)
     observed = _int(_mapping(obj.get("status")).get("observedGeneration"), None)
-    if generation is not None and (observed is None or observed < generation):
+    if observed is None and generation is not None:
+        return "no controller has reported on it yet (no observedGeneration)"
+    if generation is not None and observed < generation:
         return "its controller has not seen the latest change yet (generation %s, observed %s)" % (
-            generation, "none" if observed is None else observed)
+            generation, observed)
     return None
 
 

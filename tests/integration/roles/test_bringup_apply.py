@@ -81,6 +81,7 @@ STAND_INS = {
         crd("installations", "operator.tigera.io", "Installation", "v1", scope="Cluster"),
         crd("ippools", "crd.projectcalico.org", "IPPool", "v1", scope="Cluster"),
         crd("felixconfigurations", "crd.projectcalico.org", "FelixConfiguration", "v1", scope="Cluster"),
+        crd("tigerastatuses", "operator.tigera.io", "TigeraStatus", "v1", scope="Cluster"),
     ],
     "tigera-operator.yaml": [
         namespace("tigera-operator"), workload("Deployment", "tigera-operator", "tigera-operator"),
@@ -254,8 +255,9 @@ def test_a_calico_node_that_never_comes_stops_the_bringup(emulated_api_factory, 
     api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     result = bringup(api, site, calico_ready_timeout=3, calico_tigera_operator_sha256=digest)
     assert result.rc == 2, result
-    assert ("[calico_not_ready] DaemonSet calico-system/calico-node: never created (the operator install: see kubectl"
-            " get tigerastatus) within calico_ready_timeout (3 s)") in " ".join(result.stdout.split())
+    assert ("[calico_not_ready] DaemonSet calico-system/calico-node: not found (nothing created it) within"
+            " calico_ready_timeout (3 s); TigeraStatus: none reported (is the Tigera operator running?)"
+            in " ".join(result.stdout.split()))
     # Nothing of MetalLB or CoreDNS was sent.
     assert [e for e in writes(api) if e["namespace"] == "metallb-system" or e["name"] == "coredns"] == []
 
@@ -265,8 +267,8 @@ def test_a_metallb_speaker_that_never_comes_stops_the_bringup(emulated_api_facto
     api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
     result = bringup(api, site, metallb_ready_timeout=3, metallb_manifest_sha256=digest)
     assert result.rc == 2, result
-    assert ("[metallb_not_ready] DaemonSet metallb-system/speaker: never created within metallb_ready_timeout (3 s)"
-            in " ".join(result.stdout.split()))
+    assert ("[metallb_not_ready] DaemonSet metallb-system/speaker: not found (nothing created it) within"
+            " metallb_ready_timeout (3 s)" in " ".join(result.stdout.split()))
     assert [e for e in writes(api) if e["name"] == "coredns"] == []
 
 

@@ -153,7 +153,8 @@ def test_tigera_operator_never_available(emulated_api_factory, site, tmp_path):
     run = run_role(api, tmp_path, "calico", **overrides)
     assert run.rc == 2, run
     assert ("[calico_not_ready] Deployment tigera-operator/tigera-operator: 0 of 1 replicas ready (0 available, "
-            "0 up to date, 0 in all); no conditions reported within calico_ready_timeout (1 s); "
+            "0 up to date, 0 in all); no controller has reported on it yet (no observedGeneration); no conditions "
+            "reported within calico_ready_timeout (1 s); "
             "no events about it") in run.text
     assert api.get("Installation", "default") is None  # nothing for an operator that does not run
 
@@ -268,7 +269,8 @@ def test_verify_rollout_never_available(emulated_api_factory, tmp_path):
     assert run.rc == 2, run
     for tier in ("verify-db", "verify-web"):
         assert ("[verify_rollout_timeout] Deployment edgeops-verify/%s: 0 of 2 replicas ready (0 available, 0 up to "
-                "date, 0 in all); no conditions reported within verify_ready_timeout (1 s); no events about it"
+                "date, 0 in all); no controller has reported on it yet (no observedGeneration); no conditions reported "
+                "within verify_ready_timeout (1 s); no events about it"
                 % tier) in run.text
 
 

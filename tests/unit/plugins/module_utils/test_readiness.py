@@ -90,6 +90,7 @@ def test_a_deployment_with_old_pods_left_or_a_new_generation_unseen_is_not_ready
 def test_a_deployment_without_status_is_not_ready():
     status = readiness.wait_status(found({"metadata": {"name": "coredns", "generation": 1}, "spec": {}}), "Deployment")
     assert not status["ready"]
+    assert "no controller has reported on it yet" in status["state"]
     assert "no conditions reported" in status["state"]
 
 
