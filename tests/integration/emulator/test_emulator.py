@@ -26,7 +26,7 @@ from emulator.fixtures import (  # noqa: E402,F401 pylint: disable=unused-import
 
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes.dynamic import DynamicClient  # noqa: E402
-from kubernetes.dynamic.exceptions import ConflictError, NotFoundError  # noqa: E402
+from kubernetes.dynamic.exceptions import BadRequestError, ConflictError, NotFoundError, ResourceNotFoundError  # noqa: E402
 
 FIELD_MANAGER = "edgeops.k8s_network"
 NS = "edge-emulator-test"
@@ -520,3 +520,26 @@ def test_custom_resource_lists_are_atomic_unless_their_crd_keys_them(emulated_ap
                                       name="default", field_manager=FIELD_MANAGER)
     assert [p["name"] for p in api.get("Keyed", "default")["spec"]["pools"]] == ["old", "new"]
     assert {m.manager for m in merged.metadata.managedFields} == {"before-first-apply", FIELD_MANAGER}
+
+
+def test_events_are_selected_by_their_involved_object_and_other_fields_are_refused(emulated_api_factory):
+    def event(name, involved, reason):
+        return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "kube-system"},
+                "involvedObject": {"kind": "Deployment", "name": involved, "namespace": "kube-system"},
+                "reason": reason, "type": "Warning", "message": "m"}
+    api = emulated_api_factory(resources=[event("a", "coredns", "FailedCreate"), event("b", "other", "Scaled")])
+    events = dynamic_client(api).resources.get(api_version="v1", kind="Event")
+    about = events.get(namespace="kube-system", field_selector="involvedObject.name=coredns")
+    assert [i.metadata.name for i in about.items] == ["a"]
+    assert [i.metadata.name for i in events.get(field_selector="reason!=FailedCreate").items] == ["b"]
+    with pytest.raises(BadRequestError):  # not a field the API server indexes for ConfigMaps
+        dynamic_client(api).resources.get(api_version="v1", kind="ConfigMap").get(
+            field_selector="involvedObject.name=coredns")
+
+
+def test_hidden_kinds_are_not_served(emulated_api_factory):
+    api = emulated_api_factory(hide_kinds=["DaemonSet"])
+    kinds = {(k["group"], k["kind"]) for k in api.kinds()}
+    assert ("apps", "DaemonSet") not in kinds and ("apps", "Deployment") in kinds
+    with pytest.raises(ResourceNotFoundError):
+        dynamic_client(api).resources.get(api_version="apps/v1", kind="DaemonSet")
