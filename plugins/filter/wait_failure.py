@@ -14,10 +14,10 @@ version_added: 0.1.0
 description:
   - Reads the last result of a C(kubernetes.core.k8s_info) wait (see
     P(edgeops.k8s_network.wait_status#filter)) and returns an empty string when the object is ready.
-  - Otherwise returns C([code] Kind namespace/name: state), where the state is what the API holds
+  - "Otherwise returns C([code] Kind namespace/name: state), where the state is what the API holds
     (absent, a kind the API server does not serve, or the desired and ready counts and the
     conditions with their reasons), followed by the timeout, the TigeraStatus conditions when given
-    (the C(Degraded) reason and message) and the object's recent Events when given.
+    (the C(Degraded) reason and message) and the object's recent Events when given."
 author:
   - edgeops maintainers
 options:
