@@ -14,6 +14,7 @@ real API server waits for the cluster bench (issue 13: no Tigera operator runs t
 import json
 import os
 import sys
+import urllib.request
 
 import pytest
 
@@ -259,6 +260,38 @@ def test_coredns_never_ready_on_the_new_corefile_is_rolled_back_saying_why(emula
             "Available=True within coredns_ready_timeout (1 s); recent events: Warning ScalingReplicaSet: Scaled up "
             "replica set coredns-7d9 to 1; the previous Corefile was put back") in run.text
     assert api.get("ConfigMap", "coredns", "kube-system")["data"]["Corefile"] == KUBEADM_COREFILE
+
+
+def test_coredns_labelled_twice_and_named_neither_way_stops_before_the_corefile_changes(emulated_api_factory, tmp_path):
+    pair = []
+    for name in ("dns-a", "dns-b"):
+        dns = workload("Deployment", name, "kube-system")
+        dns["metadata"]["labels"] = {"k8s-app": "kube-dns"}
+        pair.append(ready(dns, AVAILABLE))
+    api = emulated_api_factory(resources=[COREFILE_CM] + pair)
+    run = run_role(api, tmp_path, "coredns")
+    assert run.rc == 2, run
+    assert ("[coredns_deployment_ambiguous] Deployment kube-system/coredns does not exist and several carry the label "
+            "k8s-app=kube-dns: dns-a, dns-b") in run.text
+    assert writes(api) == []
+
+
+def test_a_refused_restart_is_not_rolled_back(emulated_api_factory, tmp_path):
+    """The API refuses the restart (another manager owns the annotation: 409); the new Corefile stays."""
+    api = emulated_api_factory(auto_ready=["Deployment"], resources=LIVE_COREDNS)
+    owned = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "coredns", "namespace": "kube-system"},
+             "spec": {"template": {"metadata": {"annotations": {"edgeops.k8s-network/corefile-sha256": "other"}}}}}
+    request = urllib.request.Request(
+        api.url + "/apis/apps/v1/namespaces/kube-system/deployments/coredns?fieldManager=someone-else",
+        data=json.dumps(owned).encode(), method="PATCH", headers={"Content-Type": "application/apply-patch+yaml"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    run = run_role(api, tmp_path, "coredns")
+    assert run.rc == 2, run
+    assert "Restart CoreDNS on the new Corefile" in run.stdout and "someone-else" in run.text
+    assert "coredns_not_ready" not in run.stdout and "Put the previous Corefile back" not in run.stdout
+    assert [e["code"] for e in writes(api) if e["kind"] == "ConfigMap"] == [200]  # the new one, once
+    assert "forward . 192.168.10.2" in api.get("ConfigMap", "coredns", "kube-system")["data"]["Corefile"]
 
 
 # ------------------------------------------------------------------------------------- verify
