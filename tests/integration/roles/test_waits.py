@@ -22,8 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from emulator.fixtures import emulated_api_factory, run_playbook  # noqa: E402,F401 pylint: disable=unused-import
-from test_bringup_apply import (KUBEADM_COREFILE, LIVE_COREDNS, SITE, crd, namespace,  # noqa: E402,F401 pylint: disable=unused-import
-                                site, workload, writes)
+from test_bringup_apply import KUBEADM_COREFILE, LIVE_COREDNS, SITE, crd, namespace, site, workload, writes  # noqa: E402,F401 pylint: disable=unused-import
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_compute_network  # noqa: E402
 
 PLAYBOOK = """---
@@ -312,13 +311,13 @@ def test_verify_rollout_never_available(emulated_api_factory, tmp_path):
 def test_check_mode_does_not_wait(emulated_api_factory, tmp_path):
     """Nothing is ready and the timeouts are long: a check run says it does not wait, and ends."""
     api = emulated_api_factory(resources=TIGERA_CRDS + [namespace("metallb-system")] + METALLB_CRDS + LIVE_COREDNS)
-    long = {key: 600 for key in QUICK if key.endswith("_timeout")}
+    slow = {key: 600 for key in QUICK if key.endswith("_timeout")}
     for role, lines in (("calico", ["CustomResourceDefinition installations.operator.tigera.io",
                                     "DaemonSet calico-system/calico-node"]),
                         ("metallb", ["Deployment metallb-system/controller", "DaemonSet metallb-system/speaker",
                                      "ValidatingWebhookConfiguration metallb-webhook-configuration"]),
                         ("coredns", ["Deployment kube-system/coredns"])):
-        run = run_role(api, tmp_path, role, "--check", **long)
+        run = run_role(api, tmp_path, role, "--check", **slow)
         assert run.rc == 0, run
         assert "FAILED - RETRYING" not in run.stdout
         for line in lines:
