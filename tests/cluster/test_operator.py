@@ -262,7 +262,9 @@ def test_the_calico_roles_wait_fails_with_calico_not_ready_when_the_operator_is_
     assert "[calico_not_ready] DaemonSet calico-system/calico-node" in run.stdout, run
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 2: the role's calico_not_ready does not yet carry the "
-                                       "TigeraStatus Degraded reason and message")
 def test_the_calico_roles_failure_names_the_operators_reason(refused):
-    assert "is not within the platform's configured pod network CIDR(s)" in refused.first_run.stdout
+    text = " ".join(refused.first_run.stdout.split())
+    assert ("[calico_not_ready] DaemonSet calico-system/calico-node: not found (nothing created it) within "
+            "calico_ready_timeout (%d s)" % READY_TIMEOUT) in text, refused.first_run
+    assert "Degraded=True (ResourceReadError: " in text
+    assert "is not within the platform's configured pod network CIDR(s)" in text
