@@ -41,9 +41,9 @@ QUICK = {"calico_ready_timeout": 1, "calico_ready_poll": 1, "metallb_ready_timeo
 
 
 def compute_network():
+    skipped = ("compute_network_gather_nodes", "compute_network_probe")
     settings = {key[len("compute_network_"):]: value for key, value in SITE.items()
-                if key.startswith("compute_network_") and key not in ("compute_network_gather_nodes",
-                                                                       "compute_network_probe")}
+                if key.startswith("compute_network_") and key not in skipped}
     network, findings = check_compute_network(settings)
     assert [f for f in findings if f["severity"] == "error"] == []
     return network
