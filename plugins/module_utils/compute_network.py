@@ -632,4 +632,3 @@ def check_outcome(params):
     else:
         result["compute_network"] = compute_network
     return result, warning_lines(findings)
-
