@@ -58,7 +58,7 @@ def split_list(value):
     """
     if value is None:
         return []
-    if type(value) is list and all(type(item) is str for item in value):
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
         # The common case, a list of plain strings, in one pass over their joined text.
         return [part for part in map(str.strip, ",".join(value).split(",")) if part]
     if isinstance(value, string_types):

@@ -28,7 +28,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import failure_message, warning_lines
-from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.task_args import plain_args, validate_task_args  # noqa: F401
+from ansible_collections.edgeops.k8s_network.plugins.plugin_utils.task_args import validate_task_args
 
 # File options only AnsibleModule applies (SELinux, chattr) or that change how it writes.
 _MODULE_ONLY_FILE_OPTIONS = ("seuser", "serole", "selevel", "setype", "attributes", "unsafe_writes")
