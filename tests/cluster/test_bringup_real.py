@@ -67,6 +67,17 @@ def _stand_in_crds():
             if obj["kind"] == "CustomResourceDefinition"]
 
 
+# What every bench holds as kubeadm leaves it (its CoreDNS, kubeadm-config, the kubernetes and
+# kube-dns Services) and its Nodes (kwok's, for the same site): a test's resources of these kinds
+# are not created again.
+KUBEADM_OBJECTS = {("ConfigMap", "coredns"), ("Deployment", "coredns"), ("ConfigMap", "kubeadm-config"),
+                   ("Service", "kubernetes"), ("Service", "kube-dns")}
+
+
+def _already_there(obj):
+    return obj["kind"] == "Node" or (obj["kind"], obj["metadata"]["name"]) in KUBEADM_OBJECTS
+
+
 @pytest.fixture
 def emulated_api_factory(tmp_path, request):
     """A fresh real cluster per test (the session's for a test that sends nothing), offered
@@ -78,20 +89,15 @@ def emulated_api_factory(tmp_path, request):
         del crds_required, journal_reads  # the real server always requires CRDs and reads are in its audit log
         assert auto_ready is True, "the real server cannot leave kinds unready on request"
         if request.node.originalname in ON_THE_SESSION_BENCH:
-            assert not resources or all((o["kind"], o["metadata"]["name"]) in {("ConfigMap", "coredns"), (
-                "Deployment", "coredns")} for o in resources), "a test on the shared bench adds no objects"
+            assert all(_already_there(o) for o in resources), "a test on the shared bench adds no objects"
             bench = request.getfixturevalue("bench_cluster")
             return RealApi(bench, crds=_stand_in_crds(), since=bench.mark())
         workdir = str(tmp_path / ("cluster%d" % len(started)))
         started.append(workdir)
         bench = start_bench(workdir, inventory=SITE_INVENTORY)
         api = RealApi(bench, crds=_stand_in_crds())
-        # What the bench already holds as kubeadm leaves it: its CoreDNS, kubeadm-config, the
-        # kubernetes and kube-dns Services, and its Nodes (kwok's, for the same site).
-        present = {("ConfigMap", "coredns"), ("Deployment", "coredns"), ("ConfigMap", "kubeadm-config"),
-                   ("Service", "kubernetes"), ("Service", "kube-dns")}
         for obj in resources:
-            if (obj["kind"], obj["metadata"]["name"]) not in present and obj["kind"] != "Node":
+            if not _already_there(obj):
                 api.add_object(obj)
         injector.append(MetallbCaInjector(bench).__enter__())
         return api

@@ -86,7 +86,8 @@ def test_down_without_a_cluster_says_so(tmp_path):
 
 
 def test_up_twice_replaces_and_a_dead_cluster_is_cleared_then_down_twice(tmp_path):
-    if build.missing_binaries(build.read_versions()):
+    components = {component.name for component in build.COMPONENTS}  # `up` runs without them
+    if set(build.missing_binaries(build.read_versions())) - components:
         unavailable("binaries not built (run make cluster-build)")
     workdir = str(tmp_path / "wd")
     inventory = os.path.join(REPO, "examples", "single-node")
