@@ -6,13 +6,11 @@ warnings, changed, diff) and, for site_bundle, the same files. A file that must 
 path on another host or become run the module instead.
 """
 
-import hashlib
 import json
 import os
 import sys
 
 import pytest
-import yaml
 
 from ansible_collections.edgeops.k8s_network.plugins.action import release_manifests as manifests_action
 from ansible_collections.edgeops.k8s_network.plugins.action import site_bundle as bundle_action
@@ -21,36 +19,9 @@ from ansible_collections.edgeops.k8s_network.plugins.modules import release_mani
 from unittest.mock import MagicMock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 import two_paths  # noqa: E402  (tests/unit is not a package)
-
-CALICO = b"kind: CustomResourceDefinition\n"
-OPERATOR = yaml.safe_dump({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "tigera-operator"},
-                           "spec": {"template": {"spec": {"containers": [
-                               {"name": "op", "image": "quay.io/tigera/operator:v1.42.3"}]}}}}).encode()
-METALLB = b"kind: Namespace\n"
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-TABLES = {
-    "calico": {"v3.32.1": {"files": {"operator-crds.yaml": sha(CALICO), "tigera-operator.yaml": sha(OPERATOR)},
-                           "images": {"tigera-operator.yaml": ["quay.io/calico/typha:v3.32.1"]}}},
-    "metallb": {"v0.16.1": {"files": {"metallb-native.yaml": sha(METALLB)}}},
-}
-
-
-def releases(calico_dir="", metallb_dir="", calico_version="v3.32.1", metallb_sha=""):
-    return [
-        {"component": "calico", "version": calico_version, "dir": calico_dir, "table": TABLES["calico"],
-         "base_url": "https://example.invalid/calico",
-         "files": [{"name": "operator-crds.yaml", "variable": "calico_operator_crds_sha256"},
-                   {"name": "tigera-operator.yaml", "variable": "calico_tigera_operator_sha256"}]},
-        {"component": "metallb", "version": "v0.16.1", "dir": metallb_dir, "table": TABLES["metallb"],
-         "files": [{"name": "metallb-native.yaml", "sha256": metallb_sha, "variable": "metallb_manifest_sha256",
-                    "url": "https://example.invalid/metallb/metallb-native.yaml"}]},
-    ]
+from fake_releases import CALICO, METALLB, OPERATOR, releases, sha  # noqa: E402
 
 
 @pytest.fixture
