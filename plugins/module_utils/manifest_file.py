@@ -28,9 +28,19 @@ else:
     HAS_YAML = True
     YAML_IMPORT_ERROR = None
 
+from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import finding
+
+
+def require_libraries(module, yaml_needed):
+    """Stop a renderer running as a module where netaddr, or PyYAML when it will write, is missing."""
+    if not ipranges.HAS_NETADDR:
+        module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
+    if yaml_needed and not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
 
 
 if HAS_YAML:

@@ -32,10 +32,6 @@ description:
     so a playbook needs no glue between the check and this module.
   - "Pure computation on the controller (C(delegate_to: localhost), C(run_once: true)); only I(dest) is
     written, and only when its content changes."
-  - "Runs in the controller's Python through the collection's action plugin of the same name: no module
-    process is started. It runs as an ordinary module on the task's host where the controller lacks
-    C(netaddr) or C(PyYAML), or where I(dest) is on another host, written with become, or given file
-    options beyond I(mode) (in octal), I(owner) and I(group)."
 author:
   - edgeops maintainers (@edgeops)
 options:
@@ -192,6 +188,7 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.files
+  - edgeops.k8s_network.renderer
 notes:
   - Supports check mode and diff mode for I(dest).
   - "With I(install_mode=manifest), calico.yaml sets calico-node's C(FELIX_IPINIPMTU) and C(FELIX_VXLANMTU)
@@ -207,15 +204,7 @@ notes:
     C(calico_version_unsupported), C(calico_pool_name_invalid), C(dest_symlink_escapes), C(dest_not_regular_file),
     C(dest_unwritable), C(file_too_large). See docs/codes.md."
 requirements:
-  - netaddr
   - PyYAML (for I(dest))
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether I(dest) would change without writing it.
-  diff_mode:
-    support: full
-    description: Shows the change of I(dest).
 """
 
 EXAMPLES = r"""
@@ -383,9 +372,7 @@ release_resources:
             data: {veth_mtu: "1480"}}]
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
@@ -419,10 +406,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
-    if not ipranges.HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    if (module.params["dest"] or module.params["release_manifest"]) and not manifest_file.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
+    manifest_file.require_libraries(module, yaml_needed=bool(module.params["dest"] or module.params["release_manifest"]))
     try:
         result, findings = calico.config_run(module.params, module, module._diff)
     except manifest_file.ManifestError as error:

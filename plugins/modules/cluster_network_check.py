@@ -64,17 +64,8 @@ options:
     type: list
     elements: dict
     default: []
-  field_prefix:
-    description:
-      - Prefix for the C(field) of each finding, so that it names the variable the user set
-        (the C(compute_network) role passes C(compute_network_)).
-    type: str
-    default: ""
-  strict:
-    description:
-      - Treat warnings as errors, as C(compute_network_strict) does for the check.
-    type: bool
-    default: false
+extends_documentation_fragment:
+  - edgeops.k8s_network.findings
 notes:
   - "Finding codes: C(cluster_network_mismatch), C(cluster_network_unknown) (warning),
     C(cluster_dns_ip_differs) (warning), C(invalid_address). See docs/codes.md."

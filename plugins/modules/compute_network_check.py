@@ -176,23 +176,14 @@ options:
         Each inside the node or external service IPs gives an C(address_in_use) warning.
     type: list
     elements: raw
-  field_prefix:
-    description:
-      - Prefix for the C(field) of each finding, so that it names the variable the user set
-        (the C(compute_network) role passes C(compute_network_)).
-    type: str
-    default: ""
-  strict:
-    description:
-      - Treat warnings as errors.
-    type: bool
-    default: false
   fail_on_error:
     description:
       - Fail when a finding is an error (or, with I(strict), when there is any finding).
         When false, return the findings and let the play decide.
     type: bool
     default: true
+extends_documentation_fragment:
+  - edgeops.k8s_network.findings
 notes:
   - Supports check mode; the module changes nothing either way.
   - "Finding codes: C(invalid_address), C(range_reversed), C(mixed_family), C(ipv6_unsupported),

@@ -32,10 +32,6 @@ description:
   - The Corefile parser is lossless, and reads server blocks with several zones, schemes and ports,
     nested blocks, comments, quoted strings, environment placeholders, snippets and C(import).
   - Pure computation; run it once per cluster on the controller (C(delegate_to=localhost), C(run_once)).
-  - "Runs in the controller's Python through the collection's action plugin of the same name: no module
-    process is started. It runs as an ordinary module on the task's host where the controller lacks
-    C(netaddr) or C(PyYAML), or where I(dest) is on another host, written with become, or given file
-    options beyond I(mode) (in octal), I(owner) and I(group)."
 author:
   - edgeops maintainers (@edgeops)
 options:
@@ -138,6 +134,7 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.files
+  - edgeops.k8s_network.renderer
 notes:
   - "Finding codes: C(corefile_syntax), C(corefile_unbalanced_braces), C(corefile_duplicate_snippet),
     C(corefile_invalid_address), C(corefile_duplicate_server), C(corefile_unknown_directive),
@@ -153,12 +150,8 @@ notes:
   - CoreDNS has no dry-run mode, so these checks are the last line of defence. A Corefile that the
     C(reload) plugin refuses silently becomes a CrashLoopBackOff at the next pod restart.
 requirements:
-  - netaddr
   - PyYAML (for I(dest))
 attributes:
-  check_mode:
-    support: full
-    description: Computes everything; with I(dest), reports whether the file would change without writing it.
   diff_mode:
     support: full
     description: The live and rendered Corefile, and with I(dest) the old and new file text.
@@ -231,9 +224,7 @@ dest:
   sample: /srv/bundle/50-coredns.yaml
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns, ipranges, manifest_file
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns, manifest_file
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
@@ -258,10 +249,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
-    if not ipranges.HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    if module.params["dest"] and not manifest_file.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
+    manifest_file.require_libraries(module, yaml_needed=bool(module.params["dest"]))
     result, findings = coredns.config_run(module.params, module, module._diff)
     report(module, findings, **result)
 

@@ -30,10 +30,6 @@ description:
     lists the Secrets the peers refer to.
   - Pure computation, run once per cluster on the controller. With I(dest) it writes the objects as
     multi-document YAML, only when the text changes.
-  - "Runs in the controller's Python through the collection's action plugin of the same name: no module
-    process is started. It runs as an ordinary module on the task's host where the controller lacks
-    C(netaddr) or C(PyYAML), or where I(dest) is on another host, written with become, or given file
-    options beyond I(mode) (in octal), I(owner) and I(group)."
 author:
   - edgeops maintainers (@edgeops)
 options:
@@ -143,6 +139,7 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.files
+  - edgeops.k8s_network.renderer
 notes:
   - "Finding codes: C(metallb_pool_invalid), C(metallb_pool_name_invalid), C(metallb_pool_name_duplicate),
     C(metallb_pool_empty), C(metallb_pools_missing), C(invalid_address), C(range_reversed), C(mixed_family),
@@ -156,15 +153,7 @@ notes:
     C(metallb_ips_orphaned), C(dest_symlink_escapes), C(dest_not_regular_file), C(dest_unwritable),
     C(file_too_large)."
 requirements:
-  - netaddr
   - PyYAML
-attributes:
-  check_mode:
-    support: full
-    description: Computes everything; with I(dest), reports whether the file would change without writing it.
-  diff_mode:
-    support: full
-    description: With I(dest), the old and new file text.
 """
 
 EXAMPLES = r"""
@@ -264,9 +253,7 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file, metallb
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file, metallb
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
@@ -300,10 +287,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
-    if not ipranges.HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    if not manifest_file.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
+    manifest_file.require_libraries(module, yaml_needed=True)
     result, findings = metallb.config_run(module.params, module, module._diff)
     report(module, findings, **result)
 

@@ -89,21 +89,14 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.files
+  - edgeops.k8s_network.renderer
 notes:
   - "Finding codes: C(verify_namespace_invalid), C(verify_image_invalid), C(verify_port_invalid),
     C(verify_replicas_invalid), C(verify_probe_invalid), C(verify_load_balancer_ip_invalid),
     C(cluster_domain_invalid), C(invalid_address), C(dest_symlink_escapes), C(dest_not_regular_file),
     C(dest_unwritable), C(file_too_large). See docs/codes.md."
 requirements:
-  - netaddr
   - PyYAML (for I(dest))
-attributes:
-  check_mode:
-    support: full
-    description: Reports whether I(dest) would change without writing it.
-  diff_mode:
-    support: full
-    description: Shows the change of I(dest).
 """
 
 EXAMPLES = r"""
@@ -146,9 +139,7 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.edgeops.k8s_network.plugins.module_utils import ipranges, manifest_file, verify
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file, verify
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.arguments import ansible_module
 from ansible_collections.edgeops.k8s_network.plugins.module_utils.findings import report
 
@@ -171,10 +162,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = ansible_module(ARGUMENT_SPEC, supports_check_mode=True, add_file_common_args=True)
-    if not ipranges.HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=ipranges.NETADDR_IMPORT_ERROR)
-    if module.params["dest"] and not manifest_file.HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=manifest_file.YAML_IMPORT_ERROR)
+    manifest_file.require_libraries(module, yaml_needed=bool(module.params["dest"]))
     result, findings = verify.config_run(module.params, module, module._diff)
     report(module, findings, **result)
 
