@@ -28,4 +28,3 @@ attributes:
     support: full
     description: With I(dest), the old and new file text.
 """
-
