@@ -20,23 +20,31 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file, releases
 
 
-def _objects_of(path):
+def _objects_of(path, data=None):
+    """The objects of a bundle or release file, read as manifest_file.read_regular reads (a FIFO or
+    a link out of its folder is refused as UnsafeFile, never opened)."""
     try:
-        with open(path, "rb") as handle:
-            return [obj for obj in manifest_file.yaml.safe_load_all(handle) if obj]
-    except (IOError, OSError, manifest_file.yaml.YAMLError) as error:
+        if data is None:
+            data = manifest_file.read_regular(path)
+        return [obj for obj in manifest_file.yaml.safe_load_all(data or b"") if obj]
+    except manifest_file.yaml.YAMLError as error:
         raise manifest_file.ManifestError("[manifest_unreadable] %s: %s" % (path, error))
 
 
 def _release_text(entry, settings):
     """The text of one verified release file as it goes into the bundle, and the objects in it."""
-    with open(entry["path"], "rb") as handle:
-        data = handle.read()
+    try:
+        data = manifest_file.read_regular(entry["path"], field=entry.get("variable") or "manifests")
+    except manifest_file.UnsafeFile as error:
+        unsafe = error.finding
+        raise manifest_file.ManifestError("[%s] %s: %s" % (unsafe["code"], unsafe["field"], unsafe["message"]))
+    if data is None:
+        raise manifest_file.ManifestError("[manifest_unreadable] %s: no such file" % entry["path"])
     problem = releases.check_content(entry, data, entry["path"])
     if problem is not None:
         raise manifest_file.ManifestError("[%s] %s: %s" % (problem["code"], problem["field"], problem["message"]))
     text = to_text(data, errors="surrogate_or_strict")
-    objects = _objects_of(entry["path"])
+    objects = _objects_of(entry["path"], data)
     if entry["component"] == "calico" and entry["name"] == "calico.yaml":
         # Loaded only here: the Calico renderer is large, and most bundles have no calico.yaml.
         from ansible_collections.edgeops.k8s_network.plugins.module_utils import calico
@@ -80,7 +88,10 @@ def bundle_run(params, files, show_diff):
         if name in site:
             images.extend(releases.images_in(site[name][1]))
         elif name not in wanted:  # the site's own configuration, written by the roles
-            images.extend(releases.images_in(_objects_of(os.path.join(dest, name))))
+            try:
+                images.extend(releases.images_in(_objects_of(os.path.join(dest, name))))
+            except manifest_file.UnsafeFile as error:
+                return dict(changed=False, files=names, missing=missing), [error.finding]
     extra = {
         "images.txt": releases.images_text(images),
         "kustomization.yaml": releases.kustomization_text(names),

@@ -3,6 +3,8 @@
 import hashlib
 import json
 import os
+import signal
+import sys
 
 import pytest
 import yaml
@@ -10,9 +12,9 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.edgeops.k8s_network.plugins.modules import site_bundle
 
-OPERATOR = yaml.safe_dump({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "tigera-operator"},
-                           "spec": {"template": {"spec": {"containers": [
-                               {"name": "op", "image": "quay.io/tigera/operator:v1.42.3"}]}}}}).encode()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from fake_releases import OPERATOR  # noqa: E402  (tests/unit is not a package)
+
 CALICO = yaml.safe_dump_all([
     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "calico-config", "namespace": "kube-system"},
      "data": {"veth_mtu": "0"}},
@@ -123,4 +125,36 @@ def test_a_file_changed_since_it_was_verified_is_refused(capsys, tmp_path, bundl
     result = run(capsys, dest=str(bundle), manifests=manifests)
     assert result["failed"] is True
     assert result["msg"].startswith("[manifest_checksum_mismatch]")
+    assert sorted(os.listdir(str(bundle))) == ["20-calico.yaml"]
+
+
+@pytest.fixture
+def no_hang():
+    """Fail instead of blocking for ever if the run opens a FIFO for reading."""
+    def _hung(_signum, _frame):
+        raise AssertionError("site_bundle blocked on a file it should have refused")
+    previous = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_fifo_among_the_sites_bundle_files_is_refused_not_read(capsys, tmp_path, bundle, no_hang):
+    os.mkfifo(str(bundle / "40-extra.yaml"))
+    manifests = [entry(tmp_path, "calico", "tigera-operator.yaml", "11-tigera-operator.yaml", OPERATOR)]
+    result = run(capsys, dest=str(bundle), manifests=manifests)
+    assert result["failed"] is True
+    assert [f["code"] for f in result["findings"]] == ["dest_not_regular_file"]
+    assert "40-extra.yaml" in result["msg"]
+    assert sorted(os.listdir(str(bundle))) == ["20-calico.yaml", "40-extra.yaml"]
+
+
+def test_a_release_file_replaced_by_a_fifo_is_refused_not_read(capsys, tmp_path, bundle, no_hang):
+    manifests = [entry(tmp_path, "calico", "tigera-operator.yaml", "11-tigera-operator.yaml", OPERATOR)]
+    os.remove(manifests[0]["path"])
+    os.mkfifo(manifests[0]["path"])
+    result = run(capsys, dest=str(bundle), manifests=manifests)
+    assert result["failed"] is True
+    assert result["msg"].startswith("[dest_not_regular_file] calico_sha256: ")
     assert sorted(os.listdir(str(bundle))) == ["20-calico.yaml"]
