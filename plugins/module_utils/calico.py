@@ -988,8 +988,8 @@ def config_run(params, files, show_diff):
         except (IOError, OSError, manifest_file.UnsafeFile, manifest_file.yaml.YAMLError) as error:
             raise manifest_file.ManifestError("[calico_release_manifest_unreadable] release_manifest: %s" % error)
         # As the roles apply release manifests (release_manifests' objects): a bare Namespace
-        # declares its name label.
-        result["release_resources"] = releases.declare_namespace_names(customize_release_manifest(
+        # declares its name label, a bare Secret its type.
+        result["release_resources"] = releases.declare_default_fields(customize_release_manifest(
             objects, rendered["mtu"], rendered["ip_autodetection_method"], rendered["pool"]))[0]
     result["changed"] = False
     if params.get("dest") and not errors_of(findings):

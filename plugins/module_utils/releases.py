@@ -226,6 +226,8 @@ def manifests_run(params, fetch):
 
 # The label the API server gives every Namespace, its own name, on every write.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# The type the API server gives a Secret that names none.
+SECRET_DEFAULT_TYPE = "Opaque"
 
 
 def _sets_a_field(value):
@@ -245,44 +247,50 @@ def owns_no_field(obj):
     return not _sets_a_field(rest)
 
 
-# A document of a file that is a Namespace (its top-level kind); only such files are parsed.
-NAMESPACE_DOCUMENT = re.compile(br"^kind:[ \t]*[\"']?Namespace[\"']?[ \t]*$", re.M)
+# A document of a file that is a Namespace or a Secret (its top-level kind): only such files are parsed.
+DECLARING_DOCUMENT = re.compile(br"^kind:[ \t]*[\"']?(?:Namespace|Secret)[\"']?[ \t]*$", re.M)
 
 
 def applied_objects(path):
     """The objects of a verified file as the roles apply them where that differs from the file
-    (declare_namespace_names), else None: the file is applied from its path as it is."""
+    (declare_default_fields), else None: the file is applied from its path as it is."""
     data = _read(path)
-    if not NAMESPACE_DOCUMENT.search(data):
+    if not DECLARING_DOCUMENT.search(data):
         return None
-    # Loaded only for a file that holds a Namespace: most runs never need YAML here.
+    # Loaded only for a file that holds a Namespace or a Secret: most runs never need YAML here.
     from ansible_collections.edgeops.k8s_network.plugins.module_utils import manifest_file
     if not manifest_file.HAS_YAML:
         raise RuntimeError("PyYAML is needed to read %s (ansible-core's own dependency): %s"
                            % (path, manifest_file.YAML_IMPORT_ERROR))
     loader = getattr(manifest_file.yaml, "CSafeLoader", manifest_file.yaml.SafeLoader)
     objects = [obj for obj in manifest_file.yaml.load_all(data, Loader=loader) if obj is not None]
-    objects, changed = declare_namespace_names(objects)
+    objects, changed = declare_default_fields(objects)
     return objects if changed else None
 
 
-def declare_namespace_names(objects):
-    """``(objects, changed)``: each Namespace that says nothing but its name declares the name
-    label the API server gives it anyway.
+def declare_default_fields(objects):
+    """``(objects, changed)``: each object that says nothing but its name declares one field the
+    API server gives it anyway: a Namespace its name label, a Secret its type (Opaque).
 
     A field manager that owns no field of an object leaves it without managedFields; the next
     server-side apply then first records what the object holds under "before-first-apply", a
-    write that moves its resourceVersion although nothing was asked to change. Declaring the
-    label (the server's own value) gives the manager one field, so a second identical apply
-    writes nothing. The input is not changed.
+    write that moves its resourceVersion although nothing was asked to change. So does a writer
+    in between: MetalLB's controller fills the release's empty metallb-webhook-cert Secret with
+    an update that records no manager of its own, and every next apply of the bare Secret moved
+    it again. Declaring the server's own value gives the manager one field, so a second identical
+    apply writes nothing. The input is not changed.
     """
     result, changed = [], False
     for obj in objects:
-        if isinstance(obj, dict) and obj.get("apiVersion") == "v1" and obj.get("kind") == "Namespace" \
-                and owns_no_field(obj) and (obj.get("metadata") or {}).get("name"):
-            obj = copy.deepcopy(obj)
-            obj["metadata"]["labels"] = {NAMESPACE_NAME_LABEL: obj["metadata"]["name"]}
-            changed = True
+        if isinstance(obj, dict) and obj.get("apiVersion") == "v1" and owns_no_field(obj) \
+                and (obj.get("metadata") or {}).get("name"):
+            if obj.get("kind") == "Namespace":
+                obj = copy.deepcopy(obj)
+                obj["metadata"]["labels"] = {NAMESPACE_NAME_LABEL: obj["metadata"]["name"]}
+                changed = True
+            elif obj.get("kind") == "Secret":
+                obj = dict(obj, type=SECRET_DEFAULT_TYPE)
+                changed = True
         result.append(obj)
     return result, changed
 

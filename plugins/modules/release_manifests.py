@@ -138,9 +138,11 @@ manifests:
     - One entry per file, in apply order; C(path) is the verified copy on the controller, or null.
     - C(objects), only where the roles apply a file otherwise than as it is, holds its objects as they
       are applied. A Namespace that says nothing but its name declares the C(kubernetes.io/metadata.name)
-      label the API server gives it, so that the field manager owns a field of it and a second identical
+      label the API server gives it, and a Secret that says nothing but its name declares the type
+      C(Opaque) the server gives it, so that the field manager owns a field of it and a second identical
       apply writes nothing (owning none, the next apply would record the object's fields under
-      C(before-first-apply), moving its resourceVersion).
+      C(before-first-apply), moving its resourceVersion; MetalLB's controller fills its release's empty
+      webhook certificate Secret, so every apply moved it).
   returned: always
   type: list
   elements: dict

@@ -150,13 +150,38 @@ def test_a_namespace_that_says_only_its_name_declares_the_servers_name_label():
                  "spec": {"finalizers": ["kubernetes"]}}
     account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "s", "namespace": "x"}}
     objects = [bare, empty, labelled, finalized, account, None]
-    result, changed = releases.declare_namespace_names(objects)
+    result, changed = releases.declare_default_fields(objects)
     assert changed is True
     assert [((o or {}).get("metadata") or {}).get("labels") for o in result] == [
         {"kubernetes.io/metadata.name": "calico-system"}, {"kubernetes.io/metadata.name": "e"},
         {"a": "b"}, None, None, None]
     assert bare == {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "calico-system"}}  # not changed
-    assert releases.declare_namespace_names([labelled, account]) == ([labelled, account], False)
+    assert releases.declare_default_fields([labelled, account]) == ([labelled, account], False)
+
+
+def test_a_secret_that_says_only_its_name_declares_the_servers_default_type():
+    # MetalLB's metallb-webhook-cert, which its controller fills: bare, every bring-up moved it.
+    bare = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "metallb-webhook-cert", "namespace": "metallb-system"}}
+    typed = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": "x"},
+             "type": "kubernetes.io/tls"}
+    filled = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "d", "namespace": "x"}, "data": {"k": "dg=="}}
+    result, changed = releases.declare_default_fields([bare, typed, filled])
+    assert changed is True
+    assert result == [dict(bare, type="Opaque"), typed, filled]
+    assert "type" not in bare  # not changed
+    assert releases.declare_default_fields([typed, filled]) == ([typed, filled], False)
+
+
+def test_the_metallb_release_is_applied_with_its_secret_typed(tmp_path):
+    path = tmp_path / "metallb-native.yaml"
+    path.write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: metallb-webhook-cert\n"
+                    "  namespace: metallb-system\n---\napiVersion: v1\nkind: ServiceAccount\n"
+                    "metadata:\n  name: controller\n  namespace: metallb-system\n")
+    objects = releases.applied_objects(str(path))
+    assert [obj.get("type") for obj in objects] == ["Opaque", None]
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n")
+    assert releases.applied_objects(str(plain)) is None
 
 
 def test_what_an_applied_object_gives_its_field_manager():
