@@ -553,8 +553,9 @@ class PodNetwork:
     ``unshare --net``) holding the pod IP on a veth whose host end carries a link-local address
     and a /32 route to the pod IP. The API server (on the host) reaches the program at the pod
     IP, as it reaches a webhook through its Service's endpoints; inside, the API server is at
-    127.0.0.1:<its port>, relayed to the host's loopback. Nothing else is routed: the namespace
-    dies with the program, and its veth and route with it.
+    127.0.0.1:<its port>, relayed to the host's loopback (none with api_port None, for a program
+    that needs no API server). Nothing else is routed: the namespace dies with the program, and
+    its veth and route with it.
     """
 
     def __init__(self, pid, pod_ip, api_port, tag):
@@ -583,6 +584,8 @@ class PodNetwork:
         _run(*inside, "ip", "link", "set", "eth0", "up")
         _run(*inside, "ip", "route", "add", self.host_address + "/32", "dev", "eth0")
         _run("ip", "route", "add", self.pod_ip + "/32", "dev", self.host_link, "src", self.host_address)
+        if self.api_port is None:
+            return
         self.listener = self._listen_inside(ns)
         threading.Thread(target=self._relay, daemon=True).start()
 
