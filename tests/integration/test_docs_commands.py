@@ -19,6 +19,7 @@ Where a command stands for what it makes (a download), STAND_INS makes the same 
 ../shared, so that the commands after it run on them.
 """
 
+import collections
 import glob
 import json
 import os
@@ -176,13 +177,15 @@ def _corefile(scratch):
 STAND_INS = {
     "(cd manifests/calico && curl -fsSLO https://raw.githubusercontent.com/projectcalico/calico/v3.32.1/manifests/"
     "operator-crds.yaml && curl -fsSLO https://raw.githubusercontent.com/projectcalico/calico/v3.32.1/manifests/"
-    "tigera-operator.yaml)": lambda scratch: _releases(scratch, "calico", "v3.32.1",
-                                                      ["operator-crds.yaml", "tigera-operator.yaml"]),
+    "tigera-operator.yaml)": lambda scratch: _releases(
+        scratch, "calico", "v3.32.1", ["operator-crds.yaml", "tigera-operator.yaml"]),
     "(cd manifests/metallb && curl -fsSLO https://raw.githubusercontent.com/metallb/metallb/v0.16.1/config/"
     "manifests/metallb-native.yaml)": lambda scratch: _releases(scratch, "metallb", "v0.16.1", ["metallb-native.yaml"]),
     "kubectl -n kube-system get configmap coredns -o jsonpath='{.data.Corefile}' > Corefile": _corefile,
 }
 
+
+Command = collections.namedtuple("Command", "doc line command raw shown")
 
 # --- reading the docs ---------------------------------------------------------------------
 
@@ -224,7 +227,7 @@ def code_blocks(doc):
 def is_shell(language, body):
     if language is not None:
         return language in SHELL_FENCES and not (language == "" and DATA_LINE.match(body[0][1]))
-    first = next(text for _, text in body if text.strip())
+    first = next(line[1] for line in body if line[1].strip())
     return not DATA_LINE.match(first)
 
 
@@ -247,7 +250,7 @@ def commands_of(doc):
     for _start, language, body in code_blocks(doc):
         if not is_shell(language, body):
             continue
-        prompted = any(text.startswith("$ ") for _, text in body)
+        prompted = any(line[1].startswith("$ ") for line in body)
         pending, pending_line, output = None, None, None
         for number, text in body:
             if pending is not None:
@@ -269,7 +272,7 @@ def commands_of(doc):
             else:
                 pending, pending_line = command, number
         assert pending is None, "%s:%s: the command never ends: %s" % (doc, pending_line, pending)
-    return [(d, n, normalise(c), c, o) for d, n, c, o in found]
+    return [Command(d, n, normalise(c), c, o) for d, n, c, o in found]
 
 
 ALL = [entry for doc in DOCS for entry in commands_of(doc)]
@@ -427,7 +430,7 @@ CHECKS = {
 
 
 def test_the_docs_show_commands():
-    assert len(ALL) > 60 and {doc for doc, _, _, _, _ in ALL} >= {
+    assert len(ALL) > 60 and {entry.doc for entry in ALL} >= {
         "README.md", "CONTRIBUTING.md", "docs/performance.md", "docs/scenarios/single-node.md",
         "roles/kind_cluster/README.md"}
 
@@ -437,14 +440,14 @@ def test_every_command_is_run_or_listed_with_its_reason():
     # that cannot run here fails there until it is listed, with its reason.
     run_here = {param.values[2] for param in runnable()}
     assert len(run_here) >= 15
-    for doc, line, command, _, _ in ALL:
-        reason = reason_not_run(command)
-        assert command in run_here or (reason and reason[0]), "%s:%d: %s" % (doc, line, command)
-        assert command not in run_here or reason is None or command in STAND_INS, "%s:%d" % (doc, line)
+    for entry in ALL:
+        reason = reason_not_run(entry.command)
+        assert entry.command in run_here or (reason and reason[0]), "%s:%d: %s" % (entry.doc, entry.line, entry.command)
+        assert entry.command not in run_here or reason is None or entry.command in STAND_INS, "%s:%d" % (entry.doc, entry.line)
 
 
 def test_every_listed_command_is_still_in_the_docs():
-    shown = {command for _, _, command, _, _ in ALL}
+    shown = {entry.command for entry in ALL}
     assert sorted(set(NOT_RUN) - shown) == []
     assert sorted(set(STAND_INS) - set(NOT_RUN)) == []
     assert sorted(set(CHECKS) - shown) == []
@@ -455,7 +458,7 @@ def test_every_covering_test_exists():
     for command, (_reason, covering) in NOT_RUN.items():
         if covering is None:
             continue
-        path, _, name = covering.partition("::")
+        path, name = (covering.split("::") + [""])[:2]
         assert os.path.isfile(os.path.join(ROOT, path)), "%s: %s" % (command, covering)
         if name:
             with open(os.path.join(ROOT, path)) as handle:
@@ -599,8 +602,8 @@ def make_targets():
 def test_every_make_target_the_docs_give_exists():
     targets = make_targets()
     given = {(target, doc) for doc, text in docs_text() for target in re.findall(r"`make ([a-z][\w-]*)", text)}
-    given |= {(command.split()[1], doc) for doc, _, command, _, _ in ALL if command.startswith("make ")}
-    assert {"demo", "test", "venv", "bench", "cluster-build"} <= {target for target, _ in given}
+    given |= {(entry.command.split()[1], entry.doc) for entry in ALL if entry.command.startswith("make ")}
+    assert {"demo", "test", "venv", "bench", "cluster-build"} <= {pair[0] for pair in given}
     assert sorted((target, doc) for target, doc in given if target not in targets) == []
 
 
@@ -618,9 +621,9 @@ def test_bench_arguments_exist():
 def test_ansible_doc_shows_every_role_option_the_docs_name(scratch):
     """The docs' `ansible-doc -t role edgeops.k8s_network.<role>` commands, in the clone: each
     shows every option of that role that some doc names."""
-    named = {name for _, text in docs_text() for name in NAMED.findall(text)}
-    commands = sorted({command for _, text in docs_text()
-                       for command in re.findall(r"`(ansible-doc -t role edgeops\.k8s_network\.[a-z_]+)`", text)})
+    named = {name for pair in docs_text() for name in NAMED.findall(pair[1])}
+    commands = sorted({command for pair in docs_text()
+                       for command in re.findall(r"`(ansible-doc -t role edgeops\.k8s_network\.[a-z_]+)`", pair[1])})
     assert len(commands) == len(ROLES), commands
     env = environment(scratch)
     running = [(command, subprocess.Popen(["bash", "-c", command], cwd=scratch, env=env, stdout=subprocess.PIPE,
