@@ -18,7 +18,10 @@ What differs from the emulator, on purpose:
 
 Not run here: test_coredns_rollback_puts_the_previous_corefile_back needs a CoreDNS Deployment
 that never becomes ready, and kwok makes every pod ready (the bench's real CoreDNS serves
-beside the faked pods, it does not make them ready); it stays on the emulator.
+beside the faked pods, it does not make them ready); it stays on the emulator. The rollback on
+the real server, with the real CoreDNS serving the previous Corefile again, is
+test_bringup_site.py's test_a_corefile_that_does_not_come_up_is_rolled_back_and_served_again
+(the nodes cordoned, so that the real scheduler leaves the restarted pods Pending).
 """
 
 import functools
