@@ -168,9 +168,7 @@ def site(request, tmp_path_factory):
         bench = start_bench(workdir, inventory=os.path.join(REPO, "examples", example))
         with SiteDnsServer(address, records, os.path.join(scratch, "dns")) as dns:
             found = Site(example, bench, scratch, dns)
-            started = time.monotonic()
             found.first = found.bringup()
-            found.first_seconds = time.monotonic() - started
             yield found
     finally:
         cluster.down(workdir, log=lambda line: None, quiet_if_absent=True)
