@@ -63,6 +63,11 @@ NOT_RUN = {
         BENCH, "tests/cluster/test_components.py"),
     "ansible-playbook -i examples/two-node playbooks/bringup.yml -e k8s_network_mode=apply "
     "-e k8s_network_kubeconfig=$KUBECONFIG": (BENCH, "tests/cluster/test_bringup_real.py"),
+    # docs/scenarios/molecule-bench.md: `make molecule` runs the scenario for examples/two-node
+    "make molecule-cluster MOLECULE_SITE_INVENTORY=inventories/site-a": (
+        BENCH + "; brings up the reader's own site", "molecule/cluster/molecule.yml"),
+    "MOLECULE_SITE_INVENTORY=$PWD/inventories/site-a molecule test -s cluster": (
+        BENCH + "; brings up the reader's own site", "molecule/cluster/molecule.yml"),
     # docs/performance.md: timings, not pass/fail (test_bench_arguments_exist checks the arguments)
     "make bench": ("the whole benchmark: over 20 minutes of timings, not pass/fail", None),
     "make bench-quick": ("benchmark timings (about three minutes), not pass/fail", None),
