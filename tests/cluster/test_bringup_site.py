@@ -57,8 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 from emulator.fixtures import PlaybookRun, ansible_env  # noqa: E402 pylint: disable=wrong-import-position
-
-from ansible_collections.edgeops.k8s_network.plugins.module_utils.compute_network import check_compute_network  # noqa: E402,I100 pylint: disable=wrong-import-position,wrong-import-order
+from ansible_collections.edgeops.k8s_network.plugins.module_utils import compute_network  # noqa: E402 pylint: disable=wrong-import-position
 
 PLAYBOOK = os.path.join(REPO, "playbooks", "bringup.yml")
 RELEASES = find_releases()
@@ -105,7 +104,7 @@ class Site:
         settings = {key[len("compute_network_"):]: value for key, value in self.vars.items()
                     if key.startswith("compute_network_")}
         settings["dns_servers"] = [dns.address]
-        self.check = check_compute_network(settings)[0]
+        self.check = compute_network.check_compute_network(settings)[0]
         self.first = None
         self.runs = 0
 
