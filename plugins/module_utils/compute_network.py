@@ -118,8 +118,34 @@ class _Address(object):
         return netaddr.IPAddress(self.value, 6).is_loopback()
 
 
+class _Ranges(object):
+    """A range-valued setting: ``spans`` as given, ``merged`` (ipranges.merge_spans), and ``texts``,
+    the merged spans' span_text where the setting gave them so (else None)."""
+
+    __slots__ = ("spans", "merged", "texts", "apart")
+
+    def __init__(self, spans, texts=None, apart=False):
+        self.spans = spans
+        # A list whose spans lie apart (plain_ipv4_ranges) is its own merge, its texts the merge's.
+        self.apart = apart
+        self.merged = spans if apart else ipranges.merge_spans(spans)
+        self.texts = texts if apart else None
+
+
+_NO_RANGES = _Ranges([])
+
+
 def _ipv4_ranges(check, field, value, require_network=True):
-    """Parse a range-valued setting into spans; IPv6 entries are reported and dropped."""
+    """Parse a range-valued setting (``_Ranges``); IPv6 entries are reported and dropped."""
+    if value is None or value == []:
+        return _NO_RANGES
+    plain = ipranges.plain_ipv4_ranges(value)
+    if plain is not None:
+        return _Ranges(*plain)
+    return _Ranges(_ipv4_spans(check, field, value, require_network))
+
+
+def _ipv4_spans(check, field, value, require_network):
     spans, errors = ipranges.parse_spans(value, require_network=require_network)
     for item, error in errors:
         check.error(error.code, field, error.message)
@@ -272,7 +298,11 @@ def check_node_ip_count(check, node_merged, node_count, profile):
 
 
 def check_inside_subnet(check, code, field, ranges, subnet):
-    for first, last in ranges:
+    """Every span of ``ranges`` (``_Ranges``) inside the subnet."""
+    merged = ranges.merged
+    if not merged or (subnet.first <= merged[0][0] and merged[-1][1] <= subnet.last):
+        return  # the merge's ends are the lowest and highest address of the list
+    for first, last in ranges.spans:
         if not (subnet.first <= first and last <= subnet.last):
             check.error(code, field, "%s is not inside the compute subnet %s" % (_describe((first, last)), subnet.cidr))
 
@@ -524,9 +554,12 @@ def check_compute_network(settings):
     profile = s.get("profile") or "kubernetes"
 
     nodes = _parse_nodes(check, s.get("nodes"), s.get("interface"))
-    node_ranges = _ipv4_ranges(check, "node_ips", s.get("node_ips"))
-    service_ranges = _ipv4_ranges(check, "external_service_ips", s.get("external_service_ips"))
-    reserved = _ipv4_ranges(check, "reserved", s.get("reserved"), require_network=False)
+    # Each list merged once (_Ranges); every rule below reads these.
+    node_ips = _ipv4_ranges(check, "node_ips", s.get("node_ips"))
+    service_ips = _ipv4_ranges(check, "external_service_ips", s.get("external_service_ips"))
+    node_ranges, node_merged = node_ips.spans, node_ips.merged
+    service_ranges, service_merged = service_ips.spans, service_ips.merged
+    reserved = _ipv4_ranges(check, "reserved", s.get("reserved"), require_network=False).spans
     subnet = _ipv4_network(check, "subnet", s.get("subnet"))
     gateway = _address(check, "gateway", s.get("gateway"))
     dns_servers = _addresses(check, "dns_servers", s.get("dns_servers"), ipv4_only=False)
@@ -541,9 +574,6 @@ def check_compute_network(settings):
     node_count = _bounded(check, "node_count_invalid", "node_count", s.get("node_count"), NODE_COUNT_BOUNDS,
                           max(len(nodes), 1))
     mtu_min, mtu_max = check_mtu_bounds(check, s.get("mtu_min"), s.get("mtu_max"))
-    # Each list merged once; every rule below reads these.
-    node_merged = ipranges.merge_spans(node_ranges)
-    service_merged = ipranges.merge_spans(service_ranges)
 
     if subnet is None and nodes:
         subnet = nodes[0]["network"] if nodes[0]["network"].prefix < 32 else None
@@ -560,13 +590,15 @@ def check_compute_network(settings):
                     "192.168.1.10-192.168.1.12 is required")
     else:
         check_node_ip_count(check, node_merged, node_count, profile)
-    check_no_overlap_within(check, "node_ips", node_ranges)
-    check_no_overlap_within(check, "external_service_ips", service_ranges)
+    if not node_ips.apart:
+        check_no_overlap_within(check, "node_ips", node_ranges)
+    if not service_ips.apart:
+        check_no_overlap_within(check, "external_service_ips", service_ranges)
     check_node_and_service_ranges_apart(check, node_merged, service_merged)
     if subnet is not None:
-        check_inside_subnet(check, "node_ips_outside_subnet", "node_ips", node_ranges, subnet)
+        check_inside_subnet(check, "node_ips_outside_subnet", "node_ips", node_ips, subnet)
         if not s.get("bgp_peers"):
-            check_inside_subnet(check, "service_ips_outside_subnet", "external_service_ips", service_ranges, subnet)
+            check_inside_subnet(check, "service_ips_outside_subnet", "external_service_ips", service_ips, subnet)
     check_reserved(check, "node_ips", node_ranges, subnet, gateway, reserved, node_merged)
     check_reserved(check, "external_service_ips", service_ranges, subnet, gateway, reserved, service_merged)
     check_service_ips_miss_nodes(check, service_ranges, nodes)
@@ -592,8 +624,8 @@ def check_compute_network(settings):
     compute_network = {
         "subnet": subnet.cidr if subnet is not None else None,
         "gateway": str(gateway) if gateway is not None else None,
-        "node_ips": ipranges.summarize_spans(node_merged),
-        "external_service_ips": ipranges.summarize_spans(service_merged),
+        "node_ips": ipranges.summarize_spans(node_merged, node_ips.texts),
+        "external_service_ips": ipranges.summarize_spans(service_merged, service_ips.texts),
         "pod_cidr": pod_cidr.cidr if pod_cidr is not None else None,
         "service_cidr": service_cidr.cidr if service_cidr is not None else None,
         "kubernetes_service_ip": _nth_host_or_none(service_cidr, 1),

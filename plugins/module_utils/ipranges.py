@@ -233,7 +233,7 @@ def span_of(text, require_network=True):
 # refuses what _QUAD does (leading zeros, fewer than four parts; glibc, musl and the BSDs do), the
 # digits and dots are left to it; elsewhere the lines must match _QUAD as well.
 def _pton_strict():
-    for text in ("01.2.3.4", "1.2.3", "1.2.3.04"):
+    for text in ("01.2.3.4", "1.2.3", "1.2.3.04", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4\n", "1.2.3.4,"):
         try:
             _pton(_INET, text)
         except (OSError, ValueError):
@@ -242,8 +242,50 @@ def _pton_strict():
     return True
 
 
-_IPV4_RANGE_LINES = re.compile(r"^([0-9.]+) *- *([0-9.]+)$" if _pton_strict() else
+_PTON_STRICT = _pton_strict()
+_IPV4_RANGE_LINES = re.compile(r"^([0-9.]+) *- *([0-9.]+)$" if _PTON_STRICT else
                                r"^(%s) *- *(%s)$" % (_QUAD, _QUAD), re.MULTILINE)
+_LE, _SUB = operator.le, operator.sub
+
+
+def plain_ipv4_ranges(value):
+    """A long list of IPv4 ranges in their canonical text, read at once; None for anything else.
+
+    ``value`` is a comma-separated string or a list of strings, at least five items, each item
+    ``a.b.c.d-e.f.g.h`` exactly as span_text writes it (no space, no leading zero, no empty item)
+    and starting at or before it ends. Returns ``(spans, texts, apart)``: the spans as ``(first,
+    last)`` pairs, ``texts`` the items themselves (each its span's span_text), and ``apart`` true
+    when each span starts more than one address after the previous one ends, so that the list is
+    its own merge (merge_spans) and no two of its spans share an address. Where this returns None,
+    parse_spans reads the list item by item, with the same spans for what this takes.
+    """
+    if isinstance(value, string_types):
+        text = value
+    elif isinstance(value, list):
+        try:
+            text = ",".join(value)
+        except TypeError:  # an item that is no string
+            return None
+    else:
+        return None
+    count = text.count(",") + 1
+    if count < 5 or not _PTON_STRICT or not text.isascii():
+        return None
+    # Its separators, in order, are a dash in each item and a comma between items, and nothing
+    # else is there but digits and dots: the addresses inet_pton reads.
+    if text.encode("ascii").translate(None, b"0123456789.") != b"-," * (count - 1) + b"-":
+        return None
+    try:
+        packed = b"".join(map(_pton, itertools.repeat(_INET, 2 * count), text.replace("-", ",").split(",")))
+    except (OSError, ValueError):  # an empty address, an octet above 255, fewer than four parts
+        return None
+    texts = text.split(",")
+    values = struct.unpack(">%dI" % (2 * count), packed)
+    starts, ends = values[0::2], values[1::2]
+    if not all(map(_LE, starts, ends)):
+        return None
+    apart = min(map(_SUB, starts[1:], ends[:-1])) > 1
+    return list(zip(starts, ends)), texts, apart
 
 
 def _ipv4_range_spans(items):
@@ -404,34 +446,42 @@ def _blocks_in_24(low, high):
     return blocks
 
 
-def _summarize_within_24s(merged):
+def _summarize_within_24s(merged, packed, texts=None):
     """summarize_spans where every span lies within one /24: each text built in bulk.
 
-    The dotted quads of all first and last addresses come from one format operation over their
-    packed octets, and each span's CIDR blocks from the table by its first and last octet.
+    ``packed`` holds the spans' first and last addresses, four bytes each. The dotted quads of
+    all first and last addresses come from one format operation over those octets (or are
+    ``texts``, the spans' span_text, where the caller has them), and each span's CIDR blocks from
+    the table by its first and last octet.
     """
     count = len(merged)
-    packed = struct.pack(">%dI" % (2 * count), *itertools.chain.from_iterable(merged))
-    octets = tuple(packed)
-    ranges = ("%d.%d.%d.%d-%d.%d.%d.%d\n" * count % octets).split("\n")
-    ranges.pop()
+    if texts is None:
+        ranges = ("%d.%d.%d.%d-%d.%d.%d.%d\n" * count % tuple(packed)).split("\n")
+        ranges.pop()
+    else:
+        ranges = list(texts)
     heads = bytearray(3 * count)  # a, b, c of each first address
     heads[0::3], heads[1::3], heads[2::3] = packed[0::8], packed[1::8], packed[2::8]
     heads = ("%d.%d.%d.\n" * count % tuple(heads)).split("\n")
     known = _BLOCKS_IN_24.get
-    blocks = [known(low << 8 | high) or _blocks_in_24(low, high) for low, high in zip(octets[3::8], octets[7::8])]
+    lows, highs = packed[3::8], packed[7::8]
+    blocks = [known(low << 8 | high) or _blocks_in_24(low, high) for low, high in zip(lows, highs)]
     cidrs = [head + block for head, found in zip(heads, blocks) for block in found]
-    total = sum(last - first for first, last in merged) + count
+    total = sum(highs) - sum(lows) + count
     return {"ranges": ranges, "cidrs": cidrs, "count": total}
 
 
-def summarize_spans(merged):
+def summarize_spans(merged, texts=None):
     """summarize() of merged IPv4 spans: ``{ranges, cidrs, count}``.
 
+    ``texts``, where given, are the spans' span_text (plain_ipv4_ranges' items), used as they are.
     The blocks are span_cidrs' (written out here: this runs for every range of a site).
     """
-    if len(merged) > 4 and all(first >> 8 == last >> 8 for first, last in merged):
-        return _summarize_within_24s(merged)
+    if len(merged) > 4:
+        packed = struct.pack(">%dI" % (2 * len(merged)), *itertools.chain.from_iterable(merged))
+        # Every span within one /24: its first and last address share their first three octets.
+        if packed[0::8] == packed[4::8] and packed[1::8] == packed[5::8] and packed[2::8] == packed[6::8]:
+            return _summarize_within_24s(merged, packed, texts)
     ntoa, pack = socket.inet_ntoa, _IPV4.pack
     ranges, cidrs, count = [], [], 0
     add, extend, octet, known = cidrs.append, cidrs.extend, _OCTET, _BLOCKS_IN_24.get

@@ -546,3 +546,53 @@ def test_parse_spans_reads_a_list_as_parse_ranges_does(items):
     ranges, expected_errors = ipranges.parse_ranges(value)
     assert spans == [(r.version, r.first, r.last) for r in ranges]
     assert [(item, e.code, e.message) for item, e in errors] == [(item, e.code, e.message) for item, e in expected_errors]
+
+
+# plain_ipv4_ranges: a long list of ranges in canonical text, read at once. Items mostly canonical
+# ranges near each other (sorted or not, adjacent, overlapping), some with the texts around them.
+@st.composite
+def long_range_list(draw):
+    base = draw(st.sampled_from(WINDOWS))
+    items = []
+    for dummy_index in range(draw(st.integers(5, 12))):
+        first = base + draw(st.integers(0, SPAN - 1))
+        last = min(first + draw(st.integers(0, 60)), 2 ** 32 - 1)
+        if draw(st.integers(0, 9)) == 0:
+            first, last = last, first
+        items.append("%s-%s" % (netaddr.IPAddress(first), netaddr.IPAddress(last)))
+    if draw(st.integers(0, 3)) == 0:
+        index = draw(st.integers(0, len(items) - 1))
+        start, joint, end = draw(ADDRESS_TEXT), draw(st.sampled_from(["-", " - ", "--", ""])), draw(ADDRESS_TEXT)
+        items[index] = draw(st.sampled_from([start + joint + end, items[index] + ",", " " + items[index], ""]))
+    return ",".join(items) if draw(st.booleans()) else items
+
+
+@settings(max_examples=500, deadline=None)
+@given(long_range_list())
+def test_plain_ipv4_ranges_reads_what_parse_spans_reads(value):
+    plain = ipranges.plain_ipv4_ranges(value)
+    spans, errors = ipranges.parse_spans(value)
+    items = ipranges.split_list(value)
+    raw = (value if isinstance(value, str) else ",".join(value)).split(",")
+    canonical = not errors and len(spans) == len(raw) and all(
+        part == ipranges.span_text(*span[1:]) for part, span in zip(raw, spans))
+    if plain is None:
+        assert not canonical  # every list of canonical ranges is read at once
+        return
+    pairs, texts, apart = plain
+    assert canonical and errors == []
+    assert pairs == [(first, last) for version, first, last in spans]
+    assert texts == items
+    merged = ipranges.merge_spans(pairs)
+    assert apart == (merged == pairs)  # apart: the list is its own merge
+    assert ipranges.summarize_spans(merged, texts if apart else None) == ipranges.summarize_spans(merged)
+
+
+def test_plain_ipv4_ranges_takes_only_long_plain_lists():
+    five = ["10.0.%d.1-10.0.%d.9" % (n, n) for n in range(5)]
+    assert ipranges.plain_ipv4_ranges(five)[2] is True
+    assert ipranges.plain_ipv4_ranges(",".join(five))[1] == five
+    for value in (five[:4], five + [None], five + ["10.0.9.1"], five + ["10.0.9.1 -10.0.9.2"], five + ["10.0.9.9-10.0.9.1"],
+                  five + ["10.0.09.1-10.0.9.2"], five + ["10.0.9.1-10.0.9.2-10.0.9.3", "10.0.9.4"], tuple(five)):
+        assert ipranges.plain_ipv4_ranges(value) is None
+    assert ipranges.plain_ipv4_ranges(five + ["10.0.4.10-10.0.4.12"])[2] is False  # adjacent to the last
