@@ -87,9 +87,9 @@ class _Net(object):
 
     __slots__ = ("first", "last", "prefix", "cidr")
 
-    def __init__(self, first, last, prefix):
+    def __init__(self, first, last, prefix, cidr=None):
         self.first, self.last, self.prefix = first, last, prefix
-        self.cidr = "%s/%d" % (ipranges.ipv4_text(first), prefix)
+        self.cidr = cidr or "%s/%d" % (ipranges.ipv4_text(first), prefix)
 
     @property
     def size(self):
@@ -105,9 +105,9 @@ class _Address(object):
 
     __slots__ = ("version", "value", "text")
 
-    def __init__(self, version, value):
+    def __init__(self, version, value, text=None):
         self.version, self.value = version, value
-        self.text = ipranges.format_address(value, version)
+        self.text = text or ipranges.format_address(value, version)
 
     def __str__(self):
         return self.text
@@ -128,7 +128,7 @@ class _Ranges(object):
         self.spans = spans
         # A list whose spans lie apart (plain_ipv4_ranges) is its own merge, its texts the merge's.
         self.apart = apart
-        self.merged = spans if apart else ipranges.merge_spans(spans)
+        self.merged = spans if apart or len(spans) < 2 else ipranges.merge_spans(spans)
         self.texts = texts if apart else None
 
 
@@ -160,6 +160,10 @@ def _ipv4_spans(check, field, value, require_network):
 
 def _ipv4_network(check, field, value):
     """Parse a CIDR-valued setting (pod CIDR, service CIDR, subnet)."""
+    if isinstance(value, string_types):
+        known = ipranges.canonical_ipv4_network(value)
+        if known is not None:
+            return _Net(known[0], known[1], known[2], str(value))  # plain text, as formatted
     if value is None or (isinstance(value, string_types) and not value.strip()):
         return None
     if not isinstance(value, string_types):
@@ -177,6 +181,10 @@ def _ipv4_network(check, field, value):
 
 
 def _address(check, field, value, ipv4_only=True):
+    if isinstance(value, string_types):
+        known = ipranges.canonical_ipv4(value)
+        if known is not None:
+            return _Address(4, known, str(value))
     if value is None or (isinstance(value, string_types) and not value.strip()):
         return None
     try:
@@ -200,6 +208,8 @@ def _addresses(check, field, value, ipv4_only=True):
 
 
 def _int(check, code, field, value):
+    if type(value) is int:  # not a bool
+        return value
     if value is None or (isinstance(value, string_types) and not value.strip()):
         return None
     try:
@@ -261,6 +271,8 @@ def _parse_nodes(check, nodes, interface):
 
 def check_nodes_agree(check, nodes, subnet):
     """Nodes share one compute subnet and MTU, and no address twice."""
+    if not nodes:
+        return
     networks = sorted(set(node["network"].cidr for node in nodes if node["network"].prefix < 32))
     if len(networks) > 1:
         check.error("node_subnet_mismatch", "nodes", "nodes disagree on the compute subnet: %s" % ", ".join(
@@ -312,25 +324,27 @@ def check_reserved(check, field, ranges, subnet, gateway, reserved, merged):
 
     ``merged`` is ``ranges`` merged (ipranges.merge_spans).
     """
+    # What each entry is, as a format and its arguments: worded only for a finding.
     taken = []
     if subnet is not None and subnet.prefix < 31:
-        taken.append((subnet.first, subnet.first, "the network address of %s" % subnet.cidr))
-        taken.append((subnet.last, subnet.last, "the broadcast address of %s" % subnet.cidr))
+        taken.append((subnet.first, subnet.first, "the network address of %s", (subnet.cidr,)))
+        taken.append((subnet.last, subnet.last, "the broadcast address of %s", (subnet.cidr,)))
     if gateway is not None:
-        taken.append((gateway.value, gateway.value, "the gateway"))
+        taken.append((gateway.value, gateway.value, "the gateway", ()))
     for first, last in reserved:
-        taken.append((first, last, "reserved"))
+        taken.append((first, last, "reserved", ()))
     if not taken:
         return
     # Most sites take none of them: for a long list, one walk over the merged lists says so.
-    if len(ranges) > 8 and ipranges.first_shared_span(merged, ipranges.merge_spans((first, last) for first, last, _what in taken)) is None:
+    if len(ranges) > 8 and ipranges.first_shared_span(merged, ipranges.merge_spans(entry[:2] for entry in taken)) is None:
         return
     for item in ranges:
         first, last = item
-        for other_first, other_last, what in taken:
+        for other_first, other_last, what, what_args in taken:
             if first <= other_last and other_first <= last:
                 shared = (first if first > other_first else other_first, last if last < other_last else other_last)
-                check.error("reserved_address", field, "%s includes %s (%s)" % (_describe(item), _describe(shared), what))
+                check.error("reserved_address", field, "%s includes %s (%s)" % (_describe(item), _describe(shared),
+                                                                                  what % what_args))
 
 
 def check_service_ips_miss_nodes(check, service_ranges, nodes):
@@ -375,17 +389,21 @@ _APART = (
 def check_cidrs_apart(check, networks):
     """Any shared address between two networks of ``_APART`` (containment or partial).
 
-    ``networks`` maps a field to ``(label, merged spans)``; kubespray-style checks that only
-    compare network addresses miss supernets and partial overlaps, this does not.
+    ``networks`` maps a field to ``(label, merged spans)``, a label as a format and its arguments
+    (worded only for a finding); kubespray-style checks that only compare network addresses miss
+    supernets and partial overlaps, this does not.
     """
     for field, other in _APART:
         label, spans = networks[field]
         other_label, other_spans = networks[other]
         if not spans or not other_spans:
             continue
+        if len(spans) == 1 and len(other_spans) == 1 and (spans[0][1] < other_spans[0][0] or other_spans[0][1] < spans[0][0]):
+            continue  # two networks apart (first_shared_span's answer, sooner)
         shared = ipranges.first_shared_span(spans, other_spans)
         if shared is not None:
-            check.error("cidr_overlap", field, "%s overlaps %s at %s" % (label, other_label, _describe(shared)))
+            check.error("cidr_overlap", field, "%s overlaps %s at %s"
+                        % (label[0] % label[1], other_label[0] % other_label[1], _describe(shared)))
 
 
 def check_service_cidr_size(check, service_cidr):
@@ -493,6 +511,8 @@ def check_load_balancer_ips(check, requested, service_merged):
 
 def check_in_use(check, in_use, node_merged, service_merged, own_addresses):
     """Hosts the probe found answering on our ranges (warnings: the probe can be fooled)."""
+    if not in_use:
+        return
     own = set(address.value for address in own_addresses)
     for entry in in_use or []:
         raw = entry.get("address") if isinstance(entry, dict) else entry
@@ -513,6 +533,8 @@ def check_in_use(check, in_use, node_merged, service_merged, own_addresses):
 
 
 def check_cluster_domain(check, domain):
+    if domain == DEFAULT_CLUSTER_DOMAIN:
+        return  # a DNS domain of lower-case labels
     if not isinstance(domain, string_types) or len(domain) > 253:
         check.error("cluster_domain_invalid", "cluster_domain", "%r is not a DNS domain of at most 253 characters"
                     % (domain,))
@@ -532,18 +554,22 @@ def _nth_host_or_none(network, index):
     return ipranges.ipv4_text(network.first + index)
 
 
+_NO_NETWORK = (("", ()), [])
+
+
 def _networks(pod_cidr, service_cidr, subnet, node_merged, service_merged, dns_servers, gateway, nodes):
-    """Every network of ``_APART`` as ``(label, merged spans)``."""
+    """Every network of ``_APART`` as ``(label, merged spans)``, a label as a format and its arguments."""
+    dns = [(a.value, a.value) for a in dns_servers if a.version == 4]
+    node_addresses = [(n["address"].value, n["address"].value) for n in nodes]
     return {
-        "pod_cidr": ("the pod CIDR %s" % pod_cidr.cidr if pod_cidr else "", [pod_cidr.span] if pod_cidr else []),
-        "service_cidr": ("the service CIDR %s" % service_cidr.cidr if service_cidr else "",
-                         [service_cidr.span] if service_cidr else []),
-        "subnet": ("the compute subnet %s" % subnet.cidr if subnet else "", [subnet.span] if subnet else []),
-        "node_ips": ("the node IPs", node_merged),
-        "external_service_ips": ("the external service IPs", service_merged),
-        "dns_servers": ("a DNS server", ipranges.merge_spans((a.value, a.value) for a in dns_servers if a.version == 4)),
-        "gateway": ("the gateway", [(gateway.value, gateway.value)] if gateway is not None else []),
-        "nodes": ("a node's address", ipranges.merge_spans((n["address"].value, n["address"].value) for n in nodes)),
+        "pod_cidr": (("the pod CIDR %s", (pod_cidr.cidr,)), [pod_cidr.span]) if pod_cidr else _NO_NETWORK,
+        "service_cidr": (("the service CIDR %s", (service_cidr.cidr,)), [service_cidr.span]) if service_cidr else _NO_NETWORK,
+        "subnet": (("the compute subnet %s", (subnet.cidr,)), [subnet.span]) if subnet else _NO_NETWORK,
+        "node_ips": (("the node IPs", ()), node_merged),
+        "external_service_ips": (("the external service IPs", ()), service_merged),
+        "dns_servers": (("a DNS server", ()), dns if len(dns) < 2 else ipranges.merge_spans(dns)),
+        "gateway": (("the gateway", ()), [(gateway.value, gateway.value)] if gateway is not None else []),
+        "nodes": (("a node's address", ()), node_addresses if len(node_addresses) < 2 else ipranges.merge_spans(node_addresses)),
     }
 
 
@@ -623,7 +649,7 @@ def check_compute_network(settings):
     wireguard = bool(s.get("wireguard"))
     compute_network = {
         "subnet": subnet.cidr if subnet is not None else None,
-        "gateway": str(gateway) if gateway is not None else None,
+        "gateway": gateway.text if gateway is not None else None,
         "node_ips": ipranges.summarize_spans(node_merged, node_ips.texts),
         "external_service_ips": ipranges.summarize_spans(service_merged, service_ips.texts),
         "pod_cidr": pod_cidr.cidr if pod_cidr is not None else None,
@@ -631,7 +657,7 @@ def check_compute_network(settings):
         "kubernetes_service_ip": _nth_host_or_none(service_cidr, 1),
         "cluster_dns_ip": _nth_host_or_none(service_cidr, CLUSTER_DNS_INDEX),
         "cluster_domain": cluster_domain,
-        "dns_servers": [str(a) for a in dns_servers],
+        "dns_servers": [a.text for a in dns_servers],
         "mtu": mtu,
         "encapsulation": encapsulation,
         "wireguard": wireguard,
@@ -641,8 +667,8 @@ def check_compute_network(settings):
         "node_count": node_count,
         "vlan_id": vlan_id,
         "interface": s.get("interface"),
-        "node_addresses": [{"name": n["name"], "address": str(n["address"])} for n in nodes],
-        "load_balancer_ips": [str(a) for a in requested],
+        "node_addresses": [{"name": n["name"], "address": n["address"].text} for n in nodes],
+        "load_balancer_ips": [a.text for a in requested],
         "bgp_peers": peers,
     }
     return compute_network, check.findings

@@ -58,9 +58,17 @@ def split_list(value):
     """
     if value is None:
         return []
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        # The common case, a list of plain strings, in one pass over their joined text.
-        return [part for part in map(str.strip, ",".join(value).split(",")) if part]
+    if isinstance(value, list):
+        try:
+            text = ",".join(value)
+        except TypeError:  # an item that is no string: item by item below
+            pass
+        else:
+            # The common case, a list of plain strings, in one pass over their joined text.
+            if "," not in text:
+                text = text.strip()
+                return [text] if text else []
+            return [part for part in map(str.strip, text.split(",")) if part]
     if isinstance(value, string_types):
         items = [value]
     elif isinstance(value, (list, tuple, set)):
@@ -108,6 +116,40 @@ def _ipv4_value(text):
 def ipv4_text(value):
     """An IPv4 address, as an integer, in dotted-quad form."""
     return socket.inet_ntoa(_IPV4.pack(value))
+
+
+# The canonical text of an IPv4 address and network (as ipv4_text and network_value's cidr write
+# them): a dotted quad without leading zeros, a prefix length without one.
+_CANONICAL_IPV4 = re.compile(r"%s\Z" % _QUAD)
+_CANONICAL_IPV4_NETWORK = re.compile(r"(%s)/(3[0-2]|[12][0-9]|[0-9])\Z" % _QUAD)
+
+
+def canonical_ipv4(text):
+    """The integer of an IPv4 address given in its canonical text (``ipv4_text(value) == text``),
+    else None: address_value reads it the same, this only sooner."""
+    if _CANONICAL_IPV4.match(text) is None:
+        return None
+    try:
+        return _IPV4.unpack(_pton(_INET, text))[0]
+    except (OSError, ValueError):  # an octet above 255
+        return None
+
+
+def canonical_ipv4_network(text):
+    """``(first, last, prefix)`` of an IPv4 network given in its canonical text, without host bits,
+    else None: network_value reads it the same, this only sooner."""
+    match = _CANONICAL_IPV4_NETWORK.match(text)
+    if match is None:
+        return None
+    try:
+        value = _IPV4.unpack(_pton(_INET, match.group(1)))[0]
+    except (OSError, ValueError):  # an octet above 255
+        return None
+    prefix = int(match.group(2))
+    host_bits = (1 << (_IPV4_BITS - prefix)) - 1
+    if value & host_bits:
+        return None
+    return value, value | host_bits, prefix
 
 
 def format_address(value, version=4):
@@ -248,10 +290,13 @@ _IPV4_RANGE_LINES = re.compile(r"^([0-9.]+) *- *([0-9.]+)$" if _PTON_STRICT else
 _LE, _SUB = operator.le, operator.sub
 
 
-def plain_ipv4_ranges(value):
-    """A long list of IPv4 ranges in their canonical text, read at once; None for anything else.
+_CANONICAL_IPV4_RANGE = re.compile(r"(%s)-(%s)\Z" % (_QUAD, _QUAD))
 
-    ``value`` is a comma-separated string or a list of strings, at least five items, each item
+
+def plain_ipv4_ranges(value):
+    """A list of IPv4 ranges in their canonical text, read at once; None for anything else.
+
+    ``value`` is a comma-separated string or a list of strings, one item or more, each item
     ``a.b.c.d-e.f.g.h`` exactly as span_text writes it (no space, no leading zero, no empty item)
     and starting at or before it ends. Returns ``(spans, texts, apart)``: the spans as ``(first,
     last)`` pairs, ``texts`` the items themselves (each its span's span_text), and ``apart`` true
@@ -269,7 +314,16 @@ def plain_ipv4_ranges(value):
     else:
         return None
     count = text.count(",") + 1
-    if count < 5 or not _PTON_STRICT or not text.isascii():
+    if count == 1:
+        match = _CANONICAL_IPV4_RANGE.match(text)
+        if match is None:
+            return None
+        try:
+            first, last = _IPV4.unpack(_pton(_INET, match.group(1)))[0], _IPV4.unpack(_pton(_INET, match.group(2)))[0]
+        except (OSError, ValueError):  # an octet above 255
+            return None
+        return ([(first, last)], [str(text)], True) if first <= last else None
+    if not _PTON_STRICT or not text.isascii():
         return None
     # Its separators, in order, are a dash in each item and a comma between items, and nothing
     # else is there but digits and dots: the addresses inet_pton reads.
