@@ -11,7 +11,9 @@ the ``compute_network`` result of compute_network_check and returns findings:
 the setting, the site's value and the cluster's; ``cluster_network_unknown`` (a warning) for
 what the cluster does not say (no kubeadm-config on a cluster kubeadm did not make, a Service
 or Node missing), so a partial comparison is never silent; ``cluster_dns_ip_differs`` (a
-warning) where kube-dns listens inside the service CIDR but not on its tenth address.
+warning) where kube-dns listens inside the service CIDR but not on its tenth address;
+``cluster_pod_cidr_inside`` (a warning) where the site's pod CIDR lies inside the cluster's
+podSubnet without being all of it.
 
 The compute network is IPv4 (compute_network_check refuses IPv6 values); a dual-stack cluster's
 comma-separated subnets and its Services' ``clusterIPs`` are compared by their IPv4 part.
@@ -190,8 +192,13 @@ def cluster_configuration(configmaps):
 # The rules: one comparison each.
 # ---------------------------------------------------------------------------
 
-def compare_subnet(site_network, cluster_value, field, source):
-    """The site's IPv4 CIDR against a cluster subnet setting (IPv4, or dual-stack ``v4,v6``)."""
+def compare_subnet(site_network, cluster_value, field, source, inside_allowed=False):
+    """The site's IPv4 CIDR against a cluster subnet setting (IPv4, or dual-stack ``v4,v6``).
+
+    The service CIDR must be the cluster's (the API server hands out cluster IPs from it). The pod
+    CIDR may lie inside the cluster's (``inside_allowed``): Calico's IPAM allocates from its pool
+    alone, and the Tigera operator asks only that every pool lie inside podSubnet.
+    """
     if site_network is None:
         return []
     entries = split_subnets(cluster_value)
@@ -202,10 +209,15 @@ def compare_subnet(site_network, cluster_value, field, source):
                         "the site has %s; the cluster has no IPv4 one: %s (%s)"
                         % (site_shown, shown(cluster_value) if entries else "none", source))]
     cluster_network = ipv4_network(cluster_v4[0])
-    if cluster_network is None or cluster_network[0] != site_network[0] or cluster_network[2] != site_network[2]:
-        return [finding("cluster_network_mismatch", field,
-                        "the site has %s; the cluster has %s (%s)" % (site_shown, shown(cluster_v4[0]), source))]
-    return []
+    if cluster_network is not None and cluster_network[0] == site_network[0] and cluster_network[2] == site_network[2]:
+        return []
+    if (inside_allowed and cluster_network is not None
+            and cluster_network[0] <= site_network[0] and site_network[1] <= cluster_network[1]):
+        return [warning("cluster_pod_cidr_inside", field,
+                        "the site has %s, inside the cluster's %s (%s): Calico's pool takes only that part of "
+                        "the cluster's pod addresses" % (site_shown, shown(cluster_v4[0]), source))]
+    return [finding("cluster_network_mismatch", field,
+                    "the site has %s; the cluster has %s (%s)" % (site_shown, shown(cluster_v4[0]), source))]
 
 
 def compare_dns_domain(site, cluster_domain, field, source):
@@ -223,7 +235,8 @@ def compare_cluster_configuration(site, config, field_prefix=""):
                            field_prefix + "service_cidr", where + "serviceSubnet")
     pod_subnet = networking.get("podSubnet")
     if split_subnets(pod_subnet):
-        found += compare_subnet(site.pod, pod_subnet, field_prefix + "pod_cidr", where + "podSubnet")
+        found += compare_subnet(site.pod, pod_subnet, field_prefix + "pod_cidr", where + "podSubnet",
+                                inside_allowed=True)
     else:
         found.append(warning("cluster_network_unknown", field_prefix + "pod_cidr",
                              "%s sets no podSubnet (the cluster was made without --pod-network-cidr): "

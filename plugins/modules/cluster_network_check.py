@@ -18,8 +18,8 @@ description:
     refuses a site that disagrees with the cluster with the code C(cluster_network_mismatch), each finding
     naming the setting, the site's value and the cluster's value.
   - "What is compared: kubeadm's ClusterConfiguration (the C(kube-system/kubeadm-config) ConfigMap),
-    C(networking.serviceSubnet) with the service CIDR, C(networking.podSubnet) with the pod CIDR and
-    C(networking.dnsDomain) with the cluster domain; the C(default/kubernetes) Service's cluster IP with the
+    C(networking.serviceSubnet) with the service CIDR, C(networking.podSubnet) with the pod CIDR (which may
+    lie inside it, with a warning) and C(networking.dnsDomain) with the cluster domain; the C(default/kubernetes) Service's cluster IP with the
     first address of the service CIDR (where the API server puts it); the C(kube-system/kube-dns) Service's
     cluster IP, which must lie in the service CIDR; every Node's InternalIP address, which must lie in the
     node IPs."
@@ -68,7 +68,7 @@ extends_documentation_fragment:
   - edgeops.k8s_network.findings
 notes:
   - "Finding codes: C(cluster_network_mismatch), C(cluster_network_unknown) (warning),
-    C(cluster_dns_ip_differs) (warning), C(invalid_address). See docs/codes.md."
+    C(cluster_dns_ip_differs) (warning), C(cluster_pod_cidr_inside) (warning), C(invalid_address). See docs/codes.md."
 requirements:
   - netaddr (on the controller; on the task's host only where the controller lacks it)
   - PyYAML

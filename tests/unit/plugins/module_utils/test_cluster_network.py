@@ -97,6 +97,19 @@ def test_a_kubeadm_setting_that_differs_is_a_mismatch(part, value, field, messag
     assert message in mismatch["message"]
 
 
+@pytest.mark.parametrize("cluster_pod_subnet", ["172.26.0.0/15", "172.0.0.0/8"])
+def test_a_pod_cidr_inside_the_clusters_pod_subnet_is_a_warning_not_a_mismatch(cluster_pod_subnet):
+    _live, findings = check(kubeadm_config=kubeadm_config(pod=cluster_pod_subnet))
+    assert found(findings) == [("cluster_pod_cidr_inside", PREFIX + "pod_cidr")]
+    (inside,) = findings
+    assert inside["severity"] == "warning"
+    assert "the site has 172.27.0.0/16, inside the cluster's %s" % cluster_pod_subnet in inside["message"]
+
+
+def test_a_service_cidr_inside_the_clusters_service_subnet_is_still_a_mismatch():
+    _live, findings = check(kubeadm_config=kubeadm_config(service="172.28.0.0/15"))
+    assert ("cluster_network_mismatch", PREFIX + "service_cidr") in found(findings)
+
 def test_dual_stack_subnets_are_compared_by_their_ipv4_part():
     config = kubeadm_config(service="172.28.0.0/16,fd00:10:96::/112", pod="fd00:10:244::/56, 172.27.0.0/16")
     live, findings = check(kubeadm_config=config,
