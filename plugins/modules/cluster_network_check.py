@@ -19,8 +19,9 @@ description:
     naming the setting, the site's value and the cluster's value.
   - "What is compared: kubeadm's ClusterConfiguration (the C(kube-system/kubeadm-config) ConfigMap),
     C(networking.serviceSubnet) with the service CIDR, C(networking.podSubnet) with the pod CIDR (which may
-    lie inside it, with a warning) and C(networking.dnsDomain) with the cluster domain; the C(default/kubernetes) Service's cluster IP with the
-    first address of the service CIDR (where the API server puts it); the C(kube-system/kube-dns) Service's
+    lie inside it, with a warning) and C(networking.dnsDomain) with the cluster domain; the
+    C(default/kubernetes) Service's cluster IP with the first address of the service CIDR (where the API
+    server puts it); the C(kube-system/kube-dns) Service's
     cluster IP, which must lie in the service CIDR; every Node's InternalIP address, which must lie in the
     node IPs."
   - A dual-stack cluster gives its subnets comma-separated and its Services two cluster IPs; the compute
