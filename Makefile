@@ -29,6 +29,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # -rs: every skipped test is listed with its reason, so a skip is never silent.
 PYTEST_FLAGS ?= -p no:cacheprovider -rs -o asyncio_default_fixture_loop_scope=function
+# The integration suite runs its tests in parallel (pytest-xdist): each test starts its own
+# emulated API on a free port and works in its own tmp_path, and its network namespaces carry
+# the worker's pid. auto is one worker per CPU; INTEGRATION_WORKERS=0 runs in one process.
+INTEGRATION_WORKERS ?= auto
 DEMO_INVENTORY ?= examples/single-node
 # Check the site and print its compute network, then bring it up: the example site sets
 # k8s_network_mode=bundle (no cluster here), so bringup renders the bundle and lists it.
@@ -96,7 +100,8 @@ unit: venv
 # "no tests ran" (a failure): say so and go on.
 integration: venv
 	@if [ -n "$$(find tests/integration -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]; then \
-	  echo "pytest $(PYTEST_FLAGS) tests/integration"; pytest $(PYTEST_FLAGS) tests/integration; \
+	  echo "pytest $(PYTEST_FLAGS) -n $(INTEGRATION_WORKERS) tests/integration"; \
+	  pytest $(PYTEST_FLAGS) -n $(INTEGRATION_WORKERS) tests/integration; \
 	else \
 	  echo "integration: no test modules under tests/integration yet; skipped"; \
 	fi
