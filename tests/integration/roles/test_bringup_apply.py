@@ -253,7 +253,8 @@ def test_a_calico_node_that_never_comes_stops_the_bringup(emulated_api_factory, 
     # A Degraded operator creates no calico-node: the wait must fail, not report ok.
     digest = without(site, "tigera-operator.yaml", "calico-node")
     api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
-    result = bringup(api, site, calico_ready_timeout=3, calico_tigera_operator_sha256=digest)
+    # One look, then one more at the timeout (the poll of 10 s would sleep past it before that look).
+    result = bringup(api, site, calico_ready_timeout=3, calico_ready_poll=3, calico_tigera_operator_sha256=digest)
     assert result.rc == 2, result
     assert ("[calico_not_ready] DaemonSet calico-system/calico-node: not found (nothing created it) within"
             " calico_ready_timeout (3 s); TigeraStatus: none reported (is the Tigera operator running?)"
@@ -265,7 +266,7 @@ def test_a_calico_node_that_never_comes_stops_the_bringup(emulated_api_factory, 
 def test_a_metallb_speaker_that_never_comes_stops_the_bringup(emulated_api_factory, site):
     digest = without(site, "metallb-native.yaml", "speaker")
     api = emulated_api_factory(auto_ready=True, resources=LIVE_KUBEADM)
-    result = bringup(api, site, metallb_ready_timeout=3, metallb_manifest_sha256=digest)
+    result = bringup(api, site, metallb_ready_timeout=3, metallb_ready_poll=3, metallb_manifest_sha256=digest)
     assert result.rc == 2, result
     assert ("[metallb_not_ready] DaemonSet metallb-system/speaker: not found (nothing created it) within"
             " metallb_ready_timeout (3 s)" in " ".join(result.stdout.split()))
