@@ -60,12 +60,14 @@ EXIT_BAD_INPUT = 2
 class Site:
     """What the bench takes from an inventory: the edge nodes and the cluster's networking."""
 
-    def __init__(self, inventory, nodes, pod_cidr, service_cidr, cluster_domain):
+    def __init__(self, inventory, nodes, pod_cidr, service_cidr, cluster_domain, upstreams=()):
         self.inventory = inventory
         self.nodes = nodes  # [(name, InternalIP)] in inventory order
         self.pod_cidr = pod_cidr
         self.service_cidr = service_cidr
         self.cluster_domain = cluster_domain
+        # IPv4 addresses the site's CoreDNS forwards to (DNS servers, forwarders, stub domains)
+        self.upstreams = list(upstreams)
 
     @property
     def kubernetes_service_ip(self):
@@ -119,7 +121,37 @@ def read_site(inventory):
             raise build.BenchError("[%s] compute_network_%s: %s" % (err.code, name, err.message)) from err
     nodes = _node_addresses(hosts, hostvars, setting("node_ips"))
     return Site(inventory, nodes, str(setting("pod_cidr")), str(setting("service_cidr")),
-                str(setting("cluster_domain")).rstrip("."))
+                str(setting("cluster_domain")).rstrip("."), dns_upstreams(first))
+
+
+def dns_upstreams(settings):
+    """The IPv4 addresses, not loopback, that CoreDNS forwards to once the coredns role has written
+    the site's Corefile: compute_network_dns_servers, coredns_forwarders and the stub domains' servers.
+    None of them is the tests' own, so the bench keeps queries to them on the machine."""
+    values = []
+
+    def add(value):
+        if isinstance(value, str):
+            values.extend(part.strip() for part in value.split(","))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                add(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                add(item)
+
+    for name in ("compute_network_dns_servers", "coredns_forwarders", "coredns_stub_domains"):
+        add(settings.get(name))
+    found = []
+    for value in values:
+        host = value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            continue
+        if address.version == 4 and not address.is_loopback and str(address) not in found:
+            found.append(str(address))
+    return found
 
 
 def _group_hosts(data, group):
@@ -271,7 +303,7 @@ def _route_metric(workdir):
 
 
 def guard_routes(site, workdir, log):
-    """Unreachable routes for the site's pod and service CIDRs, so that nothing the bench's
+    """Unreachable routes for the site's pod and service CIDRs and DNS servers, so that nothing the bench's
     processes send to a pod or service address (the API server calling a webhook, a program
     dialling a ClusterIP) leaves the machine through the default route: where the bench made a
     pod IP real (tests/cluster/components.py), its /32 route is more specific. Root only."""
@@ -281,7 +313,9 @@ def guard_routes(site, workdir, log):
         return []
     metric = str(_route_metric(workdir))
     routes = []
-    for cidr in (site.pod_cidr, site.service_cidr):
+    # The site's DNS servers too: CoreDNS sends its loop check and every outside name to them,
+    # and a test that stands one in holds it in a network namespace with a better route.
+    for cidr in [site.pod_cidr, site.service_cidr] + ["%s/32" % address for address in site.upstreams]:
         proc = subprocess.run(["ip", "route", "add", "unreachable", cidr, "metric", metric],
                               capture_output=True, text=True, check=False)
         if proc.returncode and "File exists" not in proc.stderr:

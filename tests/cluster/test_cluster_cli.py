@@ -131,3 +131,19 @@ def test_cluster_env_says_how_to_reach_it(bench_cluster, inventory):
     assert version["gitVersion"] == env["KUBERNETES_VERSION"]
     assert (version["major"], version["minor"]) == tuple(env["KUBERNETES_VERSION"][1:].split(".")[:2])
     assert float(env["STARTUP_SECONDS"]) < 120
+
+
+def test_the_sites_dns_upstreams_are_read_as_coredns_would_forward_to_them():
+    settings = {"compute_network_dns_servers": "192.168.10.2, 192.168.10.3",
+                "coredns_forwarders": ["10.0.0.53:5353", "127.0.0.53", "fd00::53", "{{ templated }}"],
+                "coredns_stub_domains": {"corp.test": ["10.1.1.1"], "lab.test": "10.1.1.2, 192.168.10.2"}}
+    assert cluster.dns_upstreams(settings) == ["192.168.10.2", "192.168.10.3", "10.0.0.53", "10.1.1.1", "10.1.1.2"]
+    assert cluster.read_site(os.path.join(REPO, "examples", "two-node")).upstreams == ["10.20.0.53", "10.20.0.54"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the bench adds its unreachable routes as root only")
+def test_the_bench_keeps_the_sites_dns_servers_on_the_machine(bench_cluster):
+    # The session bench is examples/two-node: its DNS servers are 10.20.0.53 and 10.20.0.54.
+    for address in ("10.20.0.53", "10.20.0.54"):
+        route = subprocess.run(["ip", "route", "get", address], capture_output=True, text=True, check=False)
+        assert route.returncode != 0 and "no route to host" in route.stderr.lower(), route
