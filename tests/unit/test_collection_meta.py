@@ -118,3 +118,25 @@ def test_plugin_file_boilerplate(relpath):
     assert "GPL-3.0-or-later" in head or "GNU General Public License v3.0+" in head
     assert "from __future__ import absolute_import, division, print_function" in head
     assert "__metaclass__ = type" in head
+
+
+def _changelog_sections():
+    with open(os.path.join(ROOT, "changelogs", "config.yaml")) as handle:
+        config = yaml.safe_load(handle)
+    return set(name for name, _title in config["sections"]) | {config.get("trivial_section_name", "trivial")}
+
+
+FRAGMENTS = sorted(name for name in os.listdir(os.path.join(ROOT, "changelogs", "fragments"))
+                   if name.endswith((".yml", ".yaml")))
+
+
+@pytest.mark.parametrize("name", FRAGMENTS)
+def test_each_changelog_fragment_is_yaml_with_known_sections_of_text_entries(name):
+    # ansible-test's changelog check and ansible-lint refuse a fragment that is not YAML (a ": "
+    # inside an unquoted entry); seen here in a second instead of at the end of a CI run.
+    with open(os.path.join(ROOT, "changelogs", "fragments", name)) as handle:
+        fragment = yaml.safe_load(handle)
+    assert isinstance(fragment, dict) and fragment, name
+    assert set(fragment) <= _changelog_sections(), (name, sorted(fragment))
+    for entries in fragment.values():
+        assert isinstance(entries, list) and entries and all(isinstance(entry, str) for entry in entries), name
