@@ -208,7 +208,7 @@ def _addresses(check, field, value, ipv4_only=True):
 
 
 def _int(check, code, field, value):
-    if type(value) is int:  # not a bool
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if value is None or (isinstance(value, string_types) and not value.strip()):
         return None
@@ -343,8 +343,8 @@ def check_reserved(check, field, ranges, subnet, gateway, reserved, merged):
         for other_first, other_last, what, what_args in taken:
             if first <= other_last and other_first <= last:
                 shared = (first if first > other_first else other_first, last if last < other_last else other_last)
-                check.error("reserved_address", field, "%s includes %s (%s)" % (_describe(item), _describe(shared),
-                                                                                  what % what_args))
+                check.error("reserved_address", field,
+                            "%s includes %s (%s)" % (_describe(item), _describe(shared), what % what_args))
 
 
 def check_service_ips_miss_nodes(check, service_ranges, nodes):

@@ -110,6 +110,7 @@ def test_a_service_cidr_inside_the_clusters_service_subnet_is_still_a_mismatch()
     _live, findings = check(kubeadm_config=kubeadm_config(service="172.28.0.0/15"))
     assert ("cluster_network_mismatch", PREFIX + "service_cidr") in found(findings)
 
+
 def test_dual_stack_subnets_are_compared_by_their_ipv4_part():
     config = kubeadm_config(service="172.28.0.0/16,fd00:10:96::/112", pod="fd00:10:244::/56, 172.27.0.0/16")
     live, findings = check(kubeadm_config=config,
