@@ -260,6 +260,21 @@ class MetallbCaInjector:
 # --------------------------------------------------------------------------- the Tigera operator
 
 
+def make_load_balancer(bench, name, annotations=None):
+    """Apply a Service of type LoadBalancer ``default/<name>`` (annotations: e.g. MetalLB's
+    ``metallb.io/loadBalancerIPs``)."""
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": name, "namespace": "default", "annotations": annotations or {}},
+               "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]}}
+    result = bench.apply([service])
+    assert result.returncode == 0, result.stderr
+
+
+def load_balancer_ingress(bench, name):
+    """The ingress addresses ``default/<name>`` holds in its status (what MetalLB assigned)."""
+    live = bench.get("service", name, "default") or {}
+    return [entry.get("ip") for entry in live.get("status", {}).get("loadBalancer", {}).get("ingress", [])]
+
 def operator_binary():
     """The operator binary of the pinned version (built now if missing: tens of minutes cold),
     or skip/fail saying why it cannot be built here. Its api module is served by no registry

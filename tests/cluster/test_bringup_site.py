@@ -50,7 +50,7 @@ import yaml
 
 import cluster
 import components
-from kube_bench import find_releases, start_bench
+from kube_bench import find_releases, load_balancer_ingress, make_load_balancer, start_bench
 from stub_dns import SiteDnsServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -205,19 +205,6 @@ def test_a_second_bringup_changes_nothing(site):
     assert moved == {}
 
 
-def _load_balancer(bench, name, annotations=None):
-    service = {"apiVersion": "v1", "kind": "Service",
-               "metadata": {"name": name, "namespace": "default", "annotations": annotations or {}},
-               "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]}}
-    result = bench.apply([service])
-    assert result.returncode == 0, result.stderr
-
-
-def _ingress(bench, name):
-    live = bench.get("service", name, "default") or {}
-    return [entry.get("ip") for entry in live.get("status", {}).get("loadBalancer", {}).get("ingress", [])]
-
-
 def _span_holds(span, address):
     if "/" in span:
         return ipaddress.ip_address(address) in ipaddress.ip_network(span)
@@ -241,12 +228,12 @@ def test_metallb_gives_load_balancers_addresses_of_the_site_range_only(site):
     bench = site.bench
     wanted = _range_addresses(site)[-2]
     outside = str(ipaddress.ip_address(_range_addresses(site)[-1]) + 1)
-    _load_balancer(bench, "lb-any")
-    _load_balancer(bench, "lb-fixed", {"metallb.io/loadBalancerIPs": wanted})
-    _load_balancer(bench, "lb-outside", {"metallb.io/loadBalancerIPs": outside})
-    given = bench.wait_for(lambda: _ingress(bench, "lb-any"), timeout=60, what="an ingress address for lb-any")
+    make_load_balancer(bench, "lb-any")
+    make_load_balancer(bench, "lb-fixed", {"metallb.io/loadBalancerIPs": wanted})
+    make_load_balancer(bench, "lb-outside", {"metallb.io/loadBalancerIPs": outside})
+    given = bench.wait_for(lambda: load_balancer_ingress(bench, "lb-any"), timeout=60, what="an ingress address for lb-any")
     assert len(given) == 1 and _span_holds_any(site, given[0]), (given, site.check["external_service_ips"]["ranges"])
-    assert bench.wait_for(lambda: _ingress(bench, "lb-fixed"), timeout=60, what="the requested address") == [wanted]
+    assert bench.wait_for(lambda: load_balancer_ingress(bench, "lb-fixed"), timeout=60, what="the requested address") == [wanted]
 
     def refused():
         events = bench.json("get", "events", "-n", "default", "--field-selector", "involvedObject.name=lb-outside")["items"]
@@ -254,7 +241,7 @@ def test_metallb_gives_load_balancers_addresses_of_the_site_range_only(site):
 
     events = bench.wait_for(refused, timeout=60, what="the controller's AllocationFailed event for lb-outside")
     assert outside in events[0]["message"]
-    assert _ingress(bench, "lb-outside") == []
+    assert load_balancer_ingress(bench, "lb-outside") == []
 
 
 def _span_holds_any(site, address):
@@ -364,8 +351,8 @@ def test_a_pool_change_that_takes_an_assigned_address_is_refused_unless_allowed(
     bench = site.bench
     addresses = _range_addresses(site)
     held = addresses[-3]
-    _load_balancer(bench, "lb-guard", {"metallb.io/loadBalancerIPs": held})
-    assert bench.wait_for(lambda: _ingress(bench, "lb-guard"), timeout=60, what="the address of lb-guard") == [held]
+    make_load_balancer(bench, "lb-guard", {"metallb.io/loadBalancerIPs": held})
+    assert bench.wait_for(lambda: load_balancer_ingress(bench, "lb-guard"), timeout=60, what="the address of lb-guard") == [held]
     narrower = "%s-%s" % (addresses[0], addresses[len(addresses) // 2])
     pool_version = {p["metadata"]["name"]: p["metadata"]["resourceVersion"]
                     for p in bench.json("get", "ipaddresspool.metallb.io", "-n", "metallb-system")["items"]}
@@ -375,11 +362,11 @@ def test_a_pool_change_that_takes_an_assigned_address_is_refused_unless_allowed(
     assert "metallb_ips_orphaned" in refused.stdout and "lb-guard" in refused.stdout, refused.stdout[-3000:]
     assert {p["metadata"]["name"]: p["metadata"]["resourceVersion"]
             for p in bench.json("get", "ipaddresspool.metallb.io", "-n", "metallb-system")["items"]} == pool_version
-    assert _ingress(bench, "lb-guard") == [held]
+    assert load_balancer_ingress(bench, "lb-guard") == [held]
 
     allowed = site.bringup(compute_network_external_service_ips=narrower, metallb_allow_orphaned_ips=True)
     assert allowed.rc == 0, allowed
     pools = bench.json("get", "ipaddresspool.metallb.io", "-n", "metallb-system")["items"]
     assert [p["spec"]["addresses"] for p in pools] == [[narrower]]
     # The real controller takes the address away: no pool holds it any more.
-    bench.wait_for(lambda: _ingress(bench, "lb-guard") == [], timeout=60, what="the controller to release " + held)
+    bench.wait_for(lambda: load_balancer_ingress(bench, "lb-guard") == [], timeout=60, what="the controller to release " + held)

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import components
-from kube_bench import find_releases
+from kube_bench import find_releases, load_balancer_ingress, make_load_balancer
 from test_bench import listening_addresses
 
 from ansible_collections.edgeops.k8s_network.plugins.module_utils import coredns
@@ -214,19 +214,6 @@ def _ca_bundles(bench):
     return [hook.get("clientConfig", {}).get("caBundle", "") for hook in (live or {}).get("webhooks", [])]
 
 
-def _load_balancer(bench, name, annotations=None):
-    service = {"apiVersion": "v1", "kind": "Service",
-               "metadata": {"name": name, "namespace": "default", "annotations": annotations or {}},
-               "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]}}
-    result = bench.apply([service])
-    assert result.returncode == 0, result.stderr
-
-
-def _ingress(bench, name):
-    live = bench.get("service", name, "default") or {}
-    return [entry.get("ip") for entry in live.get("status", {}).get("loadBalancer", {}).get("ingress", [])]
-
-
 def test_the_real_controller_rotates_the_webhook_certificate(metallb):
     bundles = _ca_bundles(metallb)
     assert len(bundles) == 6 and len(set(bundles)) == 1 and bundles[0]
@@ -250,20 +237,20 @@ def test_the_validating_webhook_is_served_for_real(metallb):
 
 
 def test_a_load_balancer_service_gets_an_address_of_the_pool(metallb):
-    _load_balancer(metallb, "lb-any")
-    ips = metallb.wait_for(lambda: _ingress(metallb, "lb-any"), timeout=30, what="an ingress address")
+    make_load_balancer(metallb, "lb-any")
+    ips = metallb.wait_for(lambda: load_balancer_ingress(metallb, "lb-any"), timeout=30, what="an ingress address")
     assert len(ips) == 1
     assert ipaddress.ip_address("10.20.30.200") <= ipaddress.ip_address(ips[0]) <= ipaddress.ip_address("10.20.30.231")
 
 
 def test_a_requested_address_of_the_pool_is_given_exactly(metallb):
-    _load_balancer(metallb, "lb-fixed", {"metallb.io/loadBalancerIPs": "10.20.30.222"})
-    assert metallb.wait_for(lambda: _ingress(metallb, "lb-fixed"), timeout=30, what="the requested address") \
+    make_load_balancer(metallb, "lb-fixed", {"metallb.io/loadBalancerIPs": "10.20.30.222"})
+    assert metallb.wait_for(lambda: load_balancer_ingress(metallb, "lb-fixed"), timeout=30, what="the requested address") \
         == ["10.20.30.222"]
 
 
 def test_a_requested_address_outside_every_pool_gets_none(metallb):
-    _load_balancer(metallb, "lb-outside", {"metallb.io/loadBalancerIPs": "10.20.31.5"})
+    make_load_balancer(metallb, "lb-outside", {"metallb.io/loadBalancerIPs": "10.20.31.5"})
 
     def refused():
         events = metallb.json("get", "events", "-n", "default",
@@ -274,7 +261,7 @@ def test_a_requested_address_outside_every_pool_gets_none(metallb):
     assert "10.20.31.5" in events[0]["message"]
     reporter = events[0].get("reportingComponent") or events[0].get("source", {}).get("component")
     assert reporter == "metallb-controller"
-    assert _ingress(metallb, "lb-outside") == []
+    assert load_balancer_ingress(metallb, "lb-outside") == []
 
 
 def test_the_api_server_refuses_loopback_endpoints(bench_cluster):
@@ -316,5 +303,5 @@ def test_the_controller_stops_with_its_deployment_and_starts_with_the_next(metal
     assert metallb.apply(deployment, "--server-side", "--force-conflicts", "--field-manager",
                          "edgeops.k8s_network").returncode == 0
     metallb.wait_for(lambda: os.path.exists(pid_file), timeout=60, what="the controller to start again")
-    _load_balancer(metallb, "lb-after")
-    assert len(metallb.wait_for(lambda: _ingress(metallb, "lb-after"), timeout=30, what="an address")) == 1
+    make_load_balancer(metallb, "lb-after")
+    assert len(metallb.wait_for(lambda: load_balancer_ingress(metallb, "lb-after"), timeout=30, what="an address")) == 1
