@@ -128,7 +128,7 @@ class _Ranges(object):
         self.spans = spans
         # A list whose spans lie apart (plain_ipv4_ranges) is its own merge, its texts the merge's.
         self.apart = apart
-        self.merged = spans if apart or len(spans) < 2 else ipranges.merge_spans(spans)
+        self.merged = spans if apart else ipranges.merge_spans(spans)
         self.texts = texts if apart else None
 
 
@@ -398,8 +398,6 @@ def check_cidrs_apart(check, networks):
         other_label, other_spans = networks[other]
         if not spans or not other_spans:
             continue
-        if len(spans) == 1 and len(other_spans) == 1 and (spans[0][1] < other_spans[0][0] or other_spans[0][1] < spans[0][0]):
-            continue  # two networks apart (first_shared_span's answer, sooner)
         shared = ipranges.first_shared_span(spans, other_spans)
         if shared is not None:
             check.error("cidr_overlap", field, "%s overlaps %s at %s"
@@ -567,9 +565,9 @@ def _networks(pod_cidr, service_cidr, subnet, node_merged, service_merged, dns_s
         "subnet": (("the compute subnet %s", (subnet.cidr,)), [subnet.span]) if subnet else _NO_NETWORK,
         "node_ips": (("the node IPs", ()), node_merged),
         "external_service_ips": (("the external service IPs", ()), service_merged),
-        "dns_servers": (("a DNS server", ()), dns if len(dns) < 2 else ipranges.merge_spans(dns)),
+        "dns_servers": (("a DNS server", ()), ipranges.merge_spans(dns)),
         "gateway": (("the gateway", ()), [(gateway.value, gateway.value)] if gateway is not None else []),
-        "nodes": (("a node's address", ()), node_addresses if len(node_addresses) < 2 else ipranges.merge_spans(node_addresses)),
+        "nodes": (("a node's address", ()), ipranges.merge_spans(node_addresses)),
     }
 
 
