@@ -394,7 +394,7 @@ def parse_spans(value, require_network=True):
 def merge_spans(spans):
     """Sorted, disjoint, coalesced ``(first, last)`` pairs of one family; adjacent ones are joined."""
     if isinstance(spans, list) and len(spans) < 2:  # a one-range site's every list: nothing to sort or join
-        return [(first, last) for first, last in spans]
+        return [tuple(span) for span in spans]
     result = []
     for first, last in sorted(spans):
         if result and first <= result[-1][1] + 1:

@@ -275,6 +275,7 @@ def load_balancer_ingress(bench, name):
     live = bench.get("service", name, "default") or {}
     return [entry.get("ip") for entry in live.get("status", {}).get("loadBalancer", {}).get("ingress", [])]
 
+
 def operator_binary():
     """The operator binary of the pinned version (built now if missing: tens of minutes cold),
     or skip/fail saying why it cannot be built here. Its api module is served by no registry
