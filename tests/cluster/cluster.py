@@ -101,10 +101,17 @@ def read_site(inventory):
     with open(ROLE_DEFAULTS, encoding="utf-8") as handle:
         defaults = yaml.safe_load(handle)
     hostvars = data.get("_meta", {}).get("hostvars", {})
-    first = dict(defaults)
-    first.update(_group_vars(data, "all"))
-    first.update(_group_vars(data, "edge_nodes"))
-    first.update(hostvars.get(hosts[0], {}))
+    site_vars = dict(defaults)
+    site_vars.update(_group_vars(data, "all"))
+    site_vars.update(_group_vars(data, "edge_nodes"))
+    first = dict(site_vars, **hostvars.get(hosts[0], {}))
+    # A site may set its DNS servers per host; which node's view reaches the Corefile is the
+    # play's choice (the cluster's leader), so every node's servers are kept on the machine.
+    upstreams = []
+    for host in hosts:
+        for address in dns_upstreams(dict(site_vars, **hostvars.get(host, {}))):
+            if address not in upstreams:
+                upstreams.append(address)
 
     def setting(name):
         value = first.get("compute_network_" + name)
@@ -121,7 +128,7 @@ def read_site(inventory):
             raise build.BenchError("[%s] compute_network_%s: %s" % (err.code, name, err.message)) from err
     nodes = _node_addresses(hosts, hostvars, setting("node_ips"))
     return Site(inventory, nodes, str(setting("pod_cidr")), str(setting("service_cidr")),
-                str(setting("cluster_domain")).rstrip("."), dns_upstreams(first))
+                str(setting("cluster_domain")).rstrip("."), upstreams)
 
 
 def dns_upstreams(settings):

@@ -141,6 +141,28 @@ def test_the_sites_dns_upstreams_are_read_as_coredns_would_forward_to_them():
     assert cluster.read_site(os.path.join(REPO, "examples", "two-node")).upstreams == ["10.20.0.53", "10.20.0.54"]
 
 
+def test_every_edge_nodes_dns_upstreams_are_read(tmp_path):
+    # Set per host, each node's servers count: the leader's view is the play's choice, not the bench's.
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("""
+all:
+  vars:
+    compute_network_node_ips: 10.9.0.10-10.9.0.12
+    compute_network_dns_servers: 10.9.1.1
+  children:
+    edge_nodes:
+      hosts:
+        edge-a:
+          coredns_forwarders: [10.9.1.2]
+        edge-b:
+          compute_network_dns_servers: 10.9.1.3
+          coredns_stub_domains: {corp.test: 10.9.1.4, lab.test: 10.9.1.1}
+""", encoding="utf-8")
+    site = cluster.read_site(str(inventory))
+    assert site.upstreams == ["10.9.1.1", "10.9.1.2", "10.9.1.3", "10.9.1.4"]
+    assert [address for _, address in site.nodes] == ["10.9.0.10", "10.9.0.11"]
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="the bench adds its unreachable routes as root only")
 def test_the_bench_keeps_the_sites_dns_servers_on_the_machine(bench_cluster):
     # The session bench is examples/two-node: its DNS servers are 10.20.0.53 and 10.20.0.54.
