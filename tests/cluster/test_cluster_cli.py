@@ -160,7 +160,7 @@ all:
 """, encoding="utf-8")
     site = cluster.read_site(str(inventory))
     assert site.upstreams == ["10.9.1.1", "10.9.1.2", "10.9.1.3", "10.9.1.4"]
-    assert [address for _, address in site.nodes] == ["10.9.0.10", "10.9.0.11"]
+    assert site.nodes == [("edge-a", "10.9.0.10"), ("edge-b", "10.9.0.11")]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the bench adds its unreachable routes as root only")

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to edgeops.k8s_network
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""An action that does nothing with its options, for tests/perf/loop_noop.yml (benchmark aid).
+"""An action that does nothing with its options, run in the check's place in tests/perf/loop_check.yml
+by bench.py (benchmark aid).
 
 Ansible templates a task's options for every loop item before any action runs; a loop of this
 action with the check's options measures that, and the run's other costs, without the check.
