@@ -379,27 +379,35 @@ def preflight(workdir, env):
 
 
 def measure_fleet(sizes, repeat, repeat_large, forks, workdir, plays):
+    """Each play on each fleet size, best of the repeats. The repeats go round all the plays in turn
+    (ping floor, validate.yml, ..., then again), so that a stretch of a slower machine falls on
+    every play of a round rather than on all runs of one play."""
     env = ansible_env(workdir, forks)
     preflight(workdir, env)
     rows = []
     for count in sizes:
         inventory = os.path.join(workdir, "fleet-%d.yml" % count)
-        for label, playbook in plays:
-            times, cpu = [], []
-            for attempt in range(repeat if count < 100 else repeat_large):
+        runs = dict((label, {"times": [], "cpu": []}) for label, _playbook in plays)
+        for attempt in range(repeat if count < 100 else repeat_large):
+            for label, playbook in plays:
                 bundles = os.path.join(workdir, "bundles-%d-%s-%d" % (count, label.split()[0], attempt))
                 write_inventory(inventory, count, bundles)
-                elapsed, returncode, failed, output = run_play(playbook, inventory, env, cpu)
-                times.append(elapsed)
+                elapsed, returncode, failed, output = run_play(playbook, inventory, env, runs[label]["cpu"])
+                runs[label]["times"].append(elapsed)
                 shutil.rmtree(bundles, ignore_errors=True)
-            note = "ok" if returncode == 0 else "rc=%d, %d host(s) failed" % (returncode, failed)
-            if returncode != 0 and label.endswith(".yml"):
-                codes = sorted(set(word.strip("[]") for word in output.split() if word.startswith("[")
-                                   and word.endswith("]") and word.strip("[]").islower() and "_" in word))
-                note += " " + ",".join(codes[:3])
-            rows.append({"sites": count, "play": label, "time": min(times), "cpu": min(cpu), "note": note})
-            print("  %4d sites  %-16s %8.2f s (cpu %6.2f s)  %s" % (count, label, min(times), min(cpu), note),
-                  file=sys.stderr)
+                if returncode != 0 and "note" not in runs[label]:
+                    note = "rc=%d, %d host(s) failed" % (returncode, failed)
+                    if label.endswith(".yml"):
+                        codes = sorted(set(word.strip("[]") for word in output.split() if word.startswith("[")
+                                           and word.endswith("]") and word.strip("[]").islower() and "_" in word))
+                        note += " " + ",".join(codes[:3])
+                    runs[label]["note"] = note
+        for label, _playbook in plays:
+            run = runs[label]
+            rows.append({"sites": count, "play": label, "time": min(run["times"]), "cpu": min(run["cpu"]),
+                         "note": run.get("note", "ok")})
+            print("  %4d sites  %-16s %8.2f s (cpu %6.2f s)  %s" % (count, label, min(run["times"]), min(run["cpu"]),
+                                                                     rows[-1]["note"]), file=sys.stderr)
     return rows
 
 
@@ -695,8 +703,8 @@ def main():
                              "sites (ping, validate, render, bringup), the loop; under three minutes")
     parser.add_argument("--repeat", type=int, default=7, help="best of N for the in-process check (default 7)")
     parser.add_argument("--fleet-repeat", type=int, default=2, help="best of N for each fleet run (default 2)")
-    parser.add_argument("--fleet-repeat-large", type=int, default=1,
-                        help="best of N for fleets of 100 sites or more (default 1)")
+    parser.add_argument("--fleet-repeat-large", type=int, default=2,
+                        help="best of N for fleets of 100 sites or more (default 2)")
     parser.add_argument("--loop-repeat", type=int, default=5, help="best of N for each loop run (default 5)")
     parser.add_argument("--sites", default=None, help="fleet sizes (default 1,50,200; --quick 1,50)")
     parser.add_argument("--forks", type=int, default=10, help="ansible forks for the fleet (default 10)")

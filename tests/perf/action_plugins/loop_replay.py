@@ -14,9 +14,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible_collections.edgeops.k8s_network.plugins.action.compute_network_check import ActionModule as CheckAction
 
 # A task's loop runs in one worker process: its first item fills this, the others read it.
+# Kept as JSON text: Ansible works on each item's result in place, so every item gets fresh
+# objects, as from the check itself (handing back the first item's objects cost more than the check).
 _FIRST_RESULT = {}
 
 
@@ -25,6 +29,5 @@ class ActionModule(CheckAction):
     def run(self, tmp=None, task_vars=None):
         key = self._task._uuid
         if key not in _FIRST_RESULT:
-            _FIRST_RESULT[key] = super(ActionModule, self).run(tmp, task_vars)
-        # A new top-level dict, as Ansible adds its loop keys to each item's result.
-        return dict(_FIRST_RESULT[key])
+            _FIRST_RESULT[key] = json.dumps(super(ActionModule, self).run(tmp, task_vars))
+        return json.loads(_FIRST_RESULT[key])
