@@ -406,8 +406,8 @@ def measure_fleet(sizes, repeat, repeat_large, forks, workdir, plays):
             run = runs[label]
             rows.append({"sites": count, "play": label, "time": min(run["times"]), "cpu": min(run["cpu"]),
                          "note": run.get("note", "ok")})
-            print("  %4d sites  %-16s %8.2f s (cpu %6.2f s)  %s" % (count, label, min(run["times"]), min(run["cpu"]),
-                                                                     rows[-1]["note"]), file=sys.stderr)
+            print("  %4d sites  %-16s %8.2f s (cpu %6.2f s)  %s"
+                  % (count, label, min(run["times"]), min(run["cpu"]), rows[-1]["note"]), file=sys.stderr)
     return rows
 
 
