@@ -257,9 +257,6 @@ class MetallbCaInjector:
                                    "-p", json.dumps(patch), check=False)
 
 
-# --------------------------------------------------------------------------- the Tigera operator
-
-
 def make_load_balancer(bench, name, annotations=None):
     """Apply a Service of type LoadBalancer ``default/<name>`` (annotations: e.g. MetalLB's
     ``metallb.io/loadBalancerIPs``)."""
@@ -274,6 +271,9 @@ def load_balancer_ingress(bench, name):
     """The ingress addresses ``default/<name>`` holds in its status (what MetalLB assigned)."""
     live = bench.get("service", name, "default") or {}
     return [entry.get("ip") for entry in live.get("status", {}).get("loadBalancer", {}).get("ingress", [])]
+
+
+# --------------------------------------------------------------------------- the Tigera operator
 
 
 def operator_binary():
