@@ -486,8 +486,7 @@ def measure_loop(workdir, repeat):
         with open(inventory, "w") as handle:
             yaml.safe_dump({"all": {"children": {"edge_nodes": {"hosts": {"site": host}}}}}, handle)
         row = {"ranges": count, "form": form}
-        for key, _action in LOOP_VARIANTS:
-            playbook = playbooks[key]
+        for key, playbook in playbooks.items():
             times, cpu = [], []
             for _attempt in range(repeat):
                 elapsed, returncode, _failed, output = run_play(playbook, inventory, env, cpu)
