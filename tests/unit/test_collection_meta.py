@@ -126,6 +126,9 @@ def _changelog_sections():
     return set(name for name, _title in config["sections"]) | {config.get("trivial_section_name", "trivial")}
 
 
+CHANGELOG_SECTIONS = _changelog_sections()
+
+
 FRAGMENTS = sorted(name for name in os.listdir(os.path.join(ROOT, "changelogs", "fragments"))
                    if name.endswith((".yml", ".yaml")))
 
@@ -137,6 +140,6 @@ def test_each_changelog_fragment_is_yaml_with_known_sections_of_text_entries(nam
     with open(os.path.join(ROOT, "changelogs", "fragments", name)) as handle:
         fragment = yaml.safe_load(handle)
     assert isinstance(fragment, dict) and fragment, name
-    assert set(fragment) <= _changelog_sections(), (name, sorted(fragment))
+    assert set(fragment) <= CHANGELOG_SECTIONS, (name, sorted(fragment))
     for entries in fragment.values():
         assert isinstance(entries, list) and entries and all(isinstance(entry, str) for entry in entries), name
