@@ -164,7 +164,7 @@ def answers_by_ipset(settings):
 IMPLEMENTATIONS = (("check", answers_of_check), ("ipset", answers_by_ipset), ("expand", answers_by_expansion))
 
 
-# On a shared virtual machine a call's cost drifts by a third for seconds at a time (a one-range
+# On a shared virtual machine a call's cost drifts by half for seconds at a time (a one-range
 # check measured 40 us, then 60 us for three seconds in a row, in one process on an idle machine):
 # the check's numbers are the best of batches spread over at least this many seconds, not of a few.
 CHECK_SECONDS = 2.0

@@ -53,7 +53,7 @@ def _task(path, name):
 
 
 def test_the_probed_check_takes_the_first_checks_options():
-    first = _task("main.yml", "Check the compute network settings of the site")
+    first = _task("check.yml", "Check the compute network settings of the site")
     probed = _task("probe.yml", "Report addresses found in use")
     options = dict(probed["edgeops.k8s_network.compute_network_check"])
     assert options.pop("in_use") == "{{ compute_network_probe_result.in_use }}"
