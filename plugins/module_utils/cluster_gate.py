@@ -16,6 +16,10 @@ def gate_outcome(params):
         return {"changed": False, "failed": True, "msg": params["refusal"]}
     result = {"changed": False}
     if params.get("leader"):
-        group = params.get("group") or LEADERS_GROUP
-        result.update(add_group=group.replace(" ", "-"), parent_groups=["all"])
+        group = (params.get("group") or LEADERS_GROUP).replace(" ", "-")
+        if params.get("subgroup"):
+            # One group a host joins per task: the subgroup, inside the leaders' group.
+            result.update(add_group=params["subgroup"].replace(" ", "-"), parent_groups=[group])
+        else:
+            result.update(add_group=group, parent_groups=["all"])
     return result

@@ -35,6 +35,11 @@ options:
     description: The group of the clusters' leaders, on which the plays that follow run each cluster once.
     type: str
     default: k8s_network_cluster_leaders
+  subgroup:
+    description:
+      - A group inside I(group) that the leader joins instead, so that it is in both. Plays that only some
+        clusters need run on it, for example the leaders of the sites written as a bundle.
+    type: str
 notes:
   - Supports check mode; it is the same in check mode.
 """
@@ -53,7 +58,7 @@ add_group:
   type: str
   sample: k8s_network_cluster_leaders
 parent_groups:
-  description: The group's parents, C([all]).
+  description: The group's parents, C([all]), or I(group) for a I(subgroup).
   returned: when I(leader) is true and there is no I(refusal)
   type: list
   elements: str
@@ -67,6 +72,7 @@ ARGUMENT_SPEC = dict(
     refusal=dict(type="str", default=""),
     leader=dict(type="bool", default=False),
     group=dict(type="str", default="k8s_network_cluster_leaders"),
+    subgroup=dict(type="str"),
 )
 
 

@@ -26,6 +26,12 @@ INPUTS = {
                                    "parent_groups": ["all"]}),
     "leader, another group": (dict(leader="yes", group="site leaders"),
                               {"changed": False, "add_group": "site-leaders", "parent_groups": ["all"]}),
+    "leader, in a subgroup": (dict(leader=True, subgroup="k8s_network_bundle_leaders"),
+                              {"changed": False, "add_group": "k8s_network_bundle_leaders",
+                               "parent_groups": ["k8s_network_cluster_leaders"]}),
+    "other node, a subgroup given": (dict(leader=False, subgroup="k8s_network_apply_leaders"), {"changed": False}),
+    "refusal, a subgroup given": (dict(refusal="[cluster_incomplete] x", leader=True, subgroup="k8s_network_apply_leaders"),
+                                  {"changed": False, "failed": True, "msg": "[cluster_incomplete] x"}),
     "other node": (dict(refusal="", leader=False), {"changed": False}),
 }
 
