@@ -206,6 +206,22 @@ def test_two_clusters_in_one_folder_are_refused_before_writing(tmp_path):
     assert not os.path.exists(shared)
 
 
+def test_a_leader_without_a_folder_is_left_out_of_the_shared_folder_message(tmp_path):
+    shared = str(tmp_path / "bundles" / "all")
+    inventory = fleet_inventory(tmp_path, site_store_17={"k8s_network_bundle_dir": ""},
+                                site_store_42={"k8s_network_bundle_dir": shared},
+                                site_depot_3={"k8s_network_bundle_dir": shared})
+    rc, _recap, output = run(tmp_path, "render.yml", inventory)
+    assert rc == 2
+    flat = " ".join(output.split())
+    assert "[bundle_dir_shared] k8s_network_bundle_dir" in flat
+    message = flat[flat.index("[bundle_dir_shared]"):]
+    assert "'depot-3-ase-a': '%s'" % shared in message and "'store-42-ase': '%s'" % shared in message
+    assert "store-17-ase" not in message.split("}", maxsplit=1)[0]
+    assert not os.path.exists(shared)
+    assert [bundle(tmp_path, site) for site in SITES] == [[], [], []]
+
+
 def test_two_clusters_behind_one_api_are_refused_before_sending(tmp_path, emulated_api_factory):
     api = emulated_api_factory()
     # The job's one credential (K8S_AUTH_KUBECONFIG) would reach the same API for every site.
