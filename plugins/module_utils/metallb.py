@@ -90,6 +90,19 @@ def secrets_notice(password_secrets):
     return "\n".join(lines) + "\n"
 
 
+def secrets_summary(password_secrets):
+    """One sentence for the operator naming the Secrets the objects refer to and do not hold.
+
+    The bundle's printed summary and the metallb role's bundle mode both print it, so the two
+    cannot drift apart. Empty without such Secrets.
+    """
+    if not password_secrets:
+        return ""
+    names = ", ".join("%s/%s" % (secret["namespace"], secret["name"]) for secret in password_secrets)
+    return ("The MetalLB objects refer to the BGP password Secret(s) %s, which they do NOT contain: create them"
+            " (type kubernetes.io/basic-auth, key password) before applying them." % names)
+
+
 def password_secret_name(peer_name):
     """The Secret a peer's password lives in, derived from the peer name."""
     return SECRET_PREFIX + peer_name
@@ -653,7 +666,8 @@ def config_run(params, files, show_diff):
     rendered = metallb_config(options_from_params(params))
     result = dict(changed=False, resources=rendered["resources"], orphaned=rendered["orphaned"],
                   password_secrets=rendered["password_secrets"],
-                  secrets_notice=secrets_notice(rendered["password_secrets"]))
+                  secrets_notice=secrets_notice(rendered["password_secrets"]),
+                  secrets_summary=secrets_summary(rendered["password_secrets"]))
     dest = params.get("dest")
     if dest and not errors_of(rendered["findings"]):
         # type=path has already expanded ~ and variables

@@ -227,6 +227,14 @@ secrets_notice:
   returned: always
   type: str
   sample: "# This file does NOT contain the Secrets its BGP peers refer to for their passwords.\n"
+secrets_summary:
+  description:
+    - One sentence naming the Secrets of I(password_secrets) and how to create them, for the operator to read
+      (the bundle's summary prints it). Empty without them.
+  returned: always
+  type: str
+  sample: "The MetalLB objects refer to the BGP password Secret(s) metallb-system/metallb-bgp-tor-a, which they do
+    NOT contain: create them (type kubernetes.io/basic-auth, key password) before applying them."
 password_secrets:
   description:
     - The Secrets the BGP peers refer to, which the caller must create (never the password itself).

@@ -7,6 +7,7 @@ comes with its code before the first file is written: the bundle is left as it w
 byte; nothing is read through a link that leaves the folder, and a FIFO never blocks the run.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -133,9 +134,45 @@ def test_a_bundle_with_bgp_passwords_says_it_holds_no_secret(tmp_path):
     rc, _recap, text = render(tmp_path, tmp_path / "bundle", "-e", peers, "--diff", "-vvv")
     assert rc == 0, text[-3000:]
     # The result callback folds long lines wherever their words fall.
-    assert ("refers to the BGP password Secret(s) metallb-system/metallb-bgp-tor-a, which the bundle does NOT"
-            in " ".join(text.split()))
+    assert ("40-metallb.yaml: The MetalLB objects refer to the BGP password Secret(s) metallb-system/metallb-bgp-tor-a,"
+            " which they do NOT contain" in " ".join(text.split()))
     assert (tmp_path / "bundle" / "40-metallb.yaml").read_text().startswith("# This file does NOT contain the Secrets")
     assert password not in text
     for name in os.listdir(str(tmp_path / "bundle")):
         assert password not in (tmp_path / "bundle" / name).read_text()
+
+
+ROLE_ALONE = """---
+- name: Write the MetalLB role's bundle file on its own
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: edgeops.k8s_network.metallb
+"""
+
+
+def test_the_metallb_role_on_its_own_names_the_secrets_its_bundle_file_lacks(tmp_path):
+    sys.path.insert(0, HERE)
+    from test_waits import compute_network  # pylint: disable=import-outside-toplevel
+
+    password = "Tcp-Md5-Secret-9042"
+    network = dict(compute_network(), bgp_peers=[{"peer_address": "192.168.10.1", "peer_asn": 64512, "my_asn": 64513}])
+    extra = {"compute_network": network, "k8s_network_mode": "bundle", "k8s_network_bundle_dir": str(tmp_path / "bundle"),
+             "metallb_protocol": "bgp",
+             "metallb_bgp_peers": [{"name": "tor-a", "peer_address": "192.168.10.1", "peer_asn": 64512,
+                                    "my_asn": 64513, "password": password}]}
+    (tmp_path / "extra.json").write_text(json.dumps(extra))
+    (tmp_path / "role.yml").write_text(ROLE_ALONE)
+    (tmp_path / "bundle").mkdir()
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+               "-c", "local", str(tmp_path / "role.yml"), "-e", "@%s" % (tmp_path / "extra.json")]
+    proc = subprocess.run(command, cwd=REPO, env=ansible_env(str(tmp_path / "scratch")), capture_output=True,
+                          text=True, timeout=300, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-3000:]
+    # The same sentence as bringup.yml's summary: both print metallb_config's secrets_summary.
+    assert ("40-metallb.yaml: The MetalLB objects refer to the BGP password Secret(s) metallb-system/metallb-bgp-tor-a,"
+            " which they do NOT contain" in " ".join(text.split()))
+    assert (tmp_path / "bundle" / "40-metallb.yaml").read_text().startswith("# This file does NOT contain the Secrets")
+    assert password not in text
+    assert password not in (tmp_path / "bundle" / "40-metallb.yaml").read_text()

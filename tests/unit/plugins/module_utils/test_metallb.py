@@ -423,6 +423,15 @@ def test_no_password_no_secret_reference():
     assert result["password_secrets"] == []
 
 
+def test_the_secrets_summary_names_every_secret_and_is_empty_without_them():
+    two = [{"peer": "tor-a", "name": "tor-a-md5", "namespace": "lb"},
+           {"peer": "tor-b", "name": "metallb-bgp-tor-b", "namespace": "metallb-system"}]
+    summary = metallb.secrets_summary(two)
+    assert "lb/tor-a-md5, metallb-system/metallb-bgp-tor-b" in summary
+    assert "do NOT contain" in summary and "kubernetes.io/basic-auth" in summary
+    assert metallb.secrets_summary([]) == ""
+
+
 def test_password_value_never_reaches_the_result():
     secret = "s3cr3t-Value-42"
     result = bgp(dict(PEER, password=secret))

@@ -91,6 +91,19 @@ def test_module_output_validates_against_the_crds(capsys, release):
     assert result["password_secrets"][0]["name"] == "tor-a-md5"
 
 
+def test_the_result_says_which_secrets_the_objects_lack_in_a_sentence_and_in_comments(capsys):
+    result = result_of(capsys, protocol="bgp", pools=[{"name": "announced", "addresses": ["10.50.0.0/26"]}],
+                       bgp_peers=[{"name": "tor-a", "peer_address": "192.168.10.1", "peer_asn": 64512,
+                                   "my_asn": 64513, "password_secret": "tor-a-md5"}])
+    assert not result.get("failed"), result.get("msg")
+    assert "metallb-system/tor-a-md5, which they do NOT contain" in result["secrets_summary"]
+    assert "create secret generic tor-a-md5" in result["secrets_notice"]
+    result = result_of(capsys, protocol="bgp", pools=[{"name": "announced", "addresses": ["10.50.0.0/26"]}],
+                       bgp_peers=[{"name": "tor-a", "peer_address": "192.168.10.1", "peer_asn": 64512,
+                                   "my_asn": 64513}])
+    assert result["secrets_summary"] == "" and result["secrets_notice"] == ""
+
+
 def test_configmap_format_is_a_valid_configmap(capsys):
     result = result_of(capsys, compute_network=NETWORK, format="configmap", namespace="lb")
     assert not result.get("failed"), result.get("msg")
