@@ -17,7 +17,9 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
 from emulator.fixtures import ansible_env, parse_recap  # noqa: E402
+from test_waits import compute_network  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 EXAMPLE = os.path.join(REPO, "examples", "single-node")
@@ -152,9 +154,6 @@ ROLE_ALONE = """---
 
 
 def test_the_metallb_role_on_its_own_names_the_secrets_its_bundle_file_lacks(tmp_path):
-    sys.path.insert(0, HERE)
-    from test_waits import compute_network  # pylint: disable=import-outside-toplevel
-
     password = "Tcp-Md5-Secret-9042"
     network = dict(compute_network(), bgp_peers=[{"peer_address": "192.168.10.1", "peer_asn": 64512, "my_asn": 64513}])
     extra = {"compute_network": network, "k8s_network_mode": "bundle", "k8s_network_bundle_dir": str(tmp_path / "bundle"),
